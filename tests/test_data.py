@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tinygrad_np import data
 from tinygrad_np.io import load, save
 from tinygrad_np.rng import manual_seed
+from tinygrad_np.tensor import Tensor
 
 # ---------------------------------------------------------------- the NNFS book's data sets
 
@@ -205,11 +206,10 @@ def test_dataloader_without_labels_yields_arrays():
 
 
 def test_dataloader_batches_tensors_as_tensors():
-    tensor = pytest.importorskip("tinygrad_np.tensor")
-    X = tensor.Tensor(np.arange(12.0).reshape(6, 2))
+    X = Tensor(np.arange(12.0).reshape(6, 2))
     y = np.arange(6)
     for xb, yb in data.DataLoader(X, y, batch_size=4):
-        assert isinstance(xb, tensor.Tensor) and not xb.requires_grad
+        assert isinstance(xb, Tensor) and not xb.requires_grad
         assert xb.dtype == np.float64
         assert isinstance(yb, np.ndarray)
         assert np.array_equal(xb.numpy()[:, 0], 2 * yb)
@@ -289,11 +289,10 @@ def test_stratified_split_keeps_class_shares(counts, fraction, seed):
 
 
 def test_split_tensors_come_back_as_tensors():
-    tensor = pytest.importorskip("tinygrad_np.tensor")
-    X = tensor.Tensor(np.arange(8.0).reshape(4, 2))
-    y = tensor.Tensor(np.arange(4))
+    X = Tensor(np.arange(8.0).reshape(4, 2))
+    y = Tensor(np.arange(4))
     parts = data.train_test_split(X, y, test_size=1, seed=0)
-    assert all(isinstance(part, tensor.Tensor) for part in parts)
+    assert all(isinstance(part, Tensor) for part in parts)
     assert np.array_equal(parts[1].numpy()[:, 0], 2 * parts[3].numpy())
 
 

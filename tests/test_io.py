@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from tinygrad_np import io
 from tinygrad_np.io import load, save
+from tinygrad_np.tensor import Tensor
 
 
 def assert_same(expected, got, where="obj"):
@@ -103,8 +104,7 @@ def test_rng_states_with_huge_ints_round_trip(tmp_path):
 
 
 def test_tensors_are_stored_as_arrays(tmp_path):
-    tensor = pytest.importorskip("tinygrad_np.tensor")
-    weight = tensor.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    weight = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     save({"weight": weight}, tmp_path / "model.npz")
     loaded = load(tmp_path / "model.npz")["weight"]
     assert isinstance(loaded, np.ndarray) and loaded.dtype == np.float64

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_np.metrics import accuracy, regression_accuracy
+from tinygrad_np.tensor import Tensor
 
 finite = st.floats(-10, 10, allow_nan=False, width=32)
 
@@ -69,10 +70,9 @@ def test_integer_predictions_are_class_indices():
 
 
 def test_tensors_are_accepted():
-    tensor = pytest.importorskip("tinygrad_np.tensor")
-    logits = tensor.Tensor(np.array([[1.0, 2.0], [3.0, 0.0]]), requires_grad=True)
-    assert accuracy(logits, tensor.Tensor(np.array([1, 1]))) == 0.5
-    predictions = tensor.Tensor(np.array([[0.0], [1.0]]))
+    logits = Tensor(np.array([[1.0, 2.0], [3.0, 0.0]]), requires_grad=True)
+    assert accuracy(logits, Tensor(np.array([1, 1]))) == 0.5
+    predictions = Tensor(np.array([[0.0], [1.0]]))
     assert regression_accuracy(predictions, np.array([[0.0], [2.0]]), precision=0.1) == 0.5
 
 

@@ -10,14 +10,7 @@ from typing import Any
 
 import numpy as np
 
-
-def is_tensor(x: Any) -> bool:
-    """True for a tinygrad_np Tensor (imported lazily: the data modules must not need the core)."""
-    try:
-        from tinygrad_np.tensor import Tensor
-    except ImportError:
-        return False
-    return isinstance(x, Tensor)
+from tinygrad_np.tensor import Tensor
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -34,6 +27,6 @@ def like(template: Any, array: np.ndarray) -> Any:
 
     Batches and splits are data, not graph nodes, so the Tensor never requires grad.
     """
-    if is_tensor(template):
-        return type(template)(array)
+    if isinstance(template, Tensor):
+        return Tensor(array)
     return array
