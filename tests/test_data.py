@@ -242,6 +242,8 @@ def test_dataloader_errors():
     loader = data.DataLoader(np.zeros(5))
     with pytest.raises(ValueError, match="expected a PCG64 generator state"):
         loader.load_state_dict({"generator": np.random.MT19937(0).state})
+    with pytest.raises(ValueError, match="expected a PCG64 generator state, got None"):
+        loader.load_state_dict({"generator": 5})
 
 
 # ---------------------------------------------------------------- train_test_split

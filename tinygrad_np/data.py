@@ -189,12 +189,13 @@ class DataLoader:
         """Continue shuffling from a state taken by ``state_dict()``."""
         bit_generator = self._generator.bit_generator
         expected = type(bit_generator).__name__
-        got = state.get("generator", {}).get("bit_generator") if isinstance(state, dict) else None
+        saved = state.get("generator") if isinstance(state, dict) else None
+        got = saved.get("bit_generator") if isinstance(saved, dict) else None
         if got != expected:
             raise ValueError(
                 f"DataLoader.load_state_dict: expected a {expected} generator state, got {got!r}"
             )
-        bit_generator.state = state["generator"]
+        bit_generator.state = saved
 
 
 # ---------------------------------------------------------------- splitting
