@@ -222,7 +222,9 @@ def test_custom_function_with_wrong_backward_fails_gradcheck_with_a_report():
             return grad_output * x  # forgot the factor 2
 
     x = f64(1.0, 2.0)
-    with pytest.raises(tg.GradcheckError, match=r"input 0 .* element \(0,\): numeric 2.*analytic 1"):
+    with pytest.raises(
+        tg.GradcheckError, match=r"input 0 .* element \(0,\): numeric 2.*analytic 1"
+    ):
         tg.gradcheck(lambda t: BadSquare.apply(t).sum(), [x])
 
 

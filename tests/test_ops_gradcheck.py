@@ -105,12 +105,14 @@ CASES = [
     Case("reshape", lambda x: x.reshape(-1, 1), lambda x: x.reshape(-1, 1), _one()),
     Case(
         "transpose",
-        lambda x: x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,))
-        if x.ndim
-        else x.transpose(),
-        lambda x: x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,))
-        if x.ndim
-        else x.T,
+        lambda x: (
+            x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,))
+            if x.ndim
+            else x.transpose()
+        ),
+        lambda x: (
+            x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,)) if x.ndim else x.T
+        ),
         _one(),
     ),
     Case("swapaxes", lambda x: x.swapaxes(0, -1), lambda x: x.swapaxes(0, -1), _one(1)),

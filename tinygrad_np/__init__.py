@@ -18,6 +18,10 @@ from tinygrad_np.ops import concatenate, cross_entropy, maximum, minimum, stack,
 from tinygrad_np.rng import manual_seed
 from tinygrad_np.tensor import Tensor
 
+# after Tensor: these build on it
+from tinygrad_np import data, metrics  # noqa: E402, I001
+from tinygrad_np.io import load, save  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -27,6 +31,10 @@ __all__ = [
     "arange",
     "autograd",
     "concatenate",
+    "data",
+    "load",
+    "metrics",
+    "save",
     "cross_entropy",
     "enable_grad",
     "gradcheck",
