@@ -9,18 +9,15 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd
+from tinygrad_np import autograd, data, metrics
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_np.io import load, save
 from tinygrad_np.ops import concatenate, cross_entropy, maximum, minimum, stack, where
 from tinygrad_np.rng import manual_seed
 from tinygrad_np.tensor import Tensor
-
-# after Tensor: these build on it
-from tinygrad_np import data, metrics  # noqa: E402, I001
-from tinygrad_np.io import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
