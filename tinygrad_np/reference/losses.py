@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .activations import Activation_Softmax
+from .layers import Layer_Dense
 
 # Probabilities are kept this far from 0 and 1 so log() stays finite (the book's choice).
 _CLIP = 1e-7
@@ -66,10 +67,9 @@ class Loss:
         """
         return np.mean(self.forward(np.asarray(output), np.asarray(y)))
 
-    def regularization_loss(self, layer) -> np.floating:
+    def regularization_loss(self, layer: Layer_Dense) -> np.floating:
         """``λ₁ Σ|W| + λ₂ Σ W² + λ₁ᵇ Σ|b| + λ₂ᵇ Σ b²`` with the layer's regularizer strengths.
 
-        >>> from tinygrad_np.reference.layers import Layer_Dense
         >>> layer = Layer_Dense(1, 2, weight_regularizer_l2=0.5, weights=[[1.0, -2.0]])
         >>> Loss().regularization_loss(layer)
         np.float64(2.5)

@@ -16,7 +16,12 @@ optimizers never read each other's caches, and a fresh optimizer always starts f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .layers import Layer_Dense
 
 
 class _Optimizer:
@@ -40,7 +45,7 @@ class _Optimizer:
         """Count the step just taken."""
         self.iterations += 1
 
-    def _layer_state(self, layer, *names: str) -> dict[str, np.ndarray]:
+    def _layer_state(self, layer: Layer_Dense, *names: str) -> dict[str, np.ndarray]:
         """The layer's state arrays, created as zeros of the parameters' shape on first use."""
         if getattr(layer, "dweights", None) is None or getattr(layer, "dbiases", None) is None:
             raise RuntimeError(
@@ -55,7 +60,7 @@ class _Optimizer:
         return state
 
     @staticmethod
-    def _parameters(layer):
+    def _parameters(layer: Layer_Dense):
         """(parameter, gradient, state-name prefix) for the weights, then the biases."""
         return (
             (layer.weights, layer.dweights, "weight"),
@@ -79,11 +84,13 @@ class Optimizer_SGD(_Optimizer):
     array([[0.8]])
     """
 
-    def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
+    def __init__(
+        self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0
+    ) -> None:
         super().__init__(learning_rate, decay)
         self.momentum = momentum
 
-    def update_params(self, layer) -> None:
+    def update_params(self, layer: Layer_Dense) -> None:
         """``v = μ v − lr_t g``; ``w += v`` (``v = −lr_t g`` when μ = 0)."""
         names = ("weight_momentums", "bias_momentums") if self.momentum else ()
         state = self._layer_state(layer, *names)
@@ -111,11 +118,13 @@ class Optimizer_Adagrad(_Optimizer):
     array([[0.5]])
     """
 
-    def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
+    def __init__(
+        self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7
+    ) -> None:
         super().__init__(learning_rate, decay)
         self.epsilon = epsilon
 
-    def update_params(self, layer) -> None:
+    def update_params(self, layer: Layer_Dense) -> None:
         """``cache += g²``; ``w −= lr_t g / (√cache + ε)``."""
         state = self._layer_state(layer, "weight_cache", "bias_cache")
         for param, grad, prefix in self._parameters(layer):
@@ -149,7 +158,7 @@ class Optimizer_RMSprop(_Optimizer):
         self.epsilon = epsilon
         self.rho = rho
 
-    def update_params(self, layer) -> None:
+    def update_params(self, layer: Layer_Dense) -> None:
         """``cache = ρ cache + (1 − ρ) g²``; ``w −= lr_t g / (√cache + ε)``."""
         state = self._layer_state(layer, "weight_cache", "bias_cache")
         for param, grad, prefix in self._parameters(layer):
@@ -187,7 +196,7 @@ class Optimizer_Adam(_Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
 
-    def update_params(self, layer) -> None:
+    def update_params(self, layer: Layer_Dense) -> None:
         """Moments, bias-corrected by ``1 − βᵗ``; ``w −= lr_t m̂ / (√v̂ + ε)``."""
         names = ("weight_momentums", "weight_cache", "bias_momentums", "bias_cache")
         state = self._layer_state(layer, *names)
