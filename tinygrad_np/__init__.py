@@ -1,0 +1,47 @@
+"""tinygrad_np: a small, readable reverse-mode autodiff framework on NumPy.
+
+>>> import tinygrad_np as tg
+>>> w = tg.tensor([[0.5], [-1.0]], requires_grad=True)
+>>> loss = (tg.tensor([[1.0, 2.0]]) @ w).relu().sum()
+>>> loss.backward(); w.grad.numpy().ravel().tolist()
+[0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from tinygrad_np import autograd
+from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
+from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
+from tinygrad_np.function import Function
+from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_np.ops import concatenate, cross_entropy, maximum, minimum, stack, where
+from tinygrad_np.rng import manual_seed
+from tinygrad_np.tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "arange",
+    "autograd",
+    "concatenate",
+    "cross_entropy",
+    "enable_grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "randn",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]

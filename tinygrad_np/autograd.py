@@ -1,0 +1,356 @@
+"""Reverse-mode differentiation: grad mode, the backward traversal, ``grad()``, anomaly mode.
+
+The whole traversal lives in ``run_backward``: an iterative topological sort (no recursion,
+so a 100,000-op chain works), gradients kept in a dict keyed by node and popped as soon as
+they are used, and broadcasting undone in one place (``unbroadcast``) as gradients flow into
+a parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tinygrad_np.tensor import Tensor
+
+
+class _State(threading.local):
+    """Per-thread switches: a ``no_grad`` in one thread never affects another."""
+
+    grad_enabled = True
+    anomaly = False
+    graph_backward = False  # True while a create_graph=True backward runs
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record a graph in this thread right now."""
+    return _state.grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Base for ``no_grad``/``enable_grad``: a context manager that is also a decorator."""
+
+    enabled = True
+
+    def __new__(cls, func: Callable | None = None):
+        self = super().__new__(cls)
+        if func is not None and callable(func):  # used bare: @no_grad
+            return self(func)
+        return self
+
+    def __init__(self, func: Callable | None = None) -> None:
+        self._prev: list[bool] = []
+
+    def _recreate_cm(self):  # a fresh instance per decorated call: safe under recursion/threads
+        return type(self)()
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.grad_enabled = self._prev.pop()
+
+
+class no_grad(_GradMode):
+    """Stop recording: ops inside build no graph (inference, optimizer updates).
+
+    >>> import tinygrad_np as tg
+    >>> w = tg.tensor([1.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record again inside a ``no_grad`` block (or decorate a function that must record)."""
+
+    enabled = True
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Check every gradient during backward; name the op whose backward made a NaN or inf.
+
+    >>> import tinygrad_np as tg
+    >>> x = tg.tensor([0.0], requires_grad=True)
+    >>> with tg.autograd.detect_anomaly():
+    ...     x.sqrt().sum().backward()
+    Traceback (most recent call last):
+    RuntimeError: detect_anomaly: the backward of 'sqrt' returned a non-finite gradient ...
+    """
+
+    def __init__(self) -> None:
+        self._prev: list[bool] = []
+
+    def _recreate_cm(self):
+        return type(self)()
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.anomaly)
+        _state.anomaly = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.anomaly = self._prev.pop()
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
+
+    Leading axes that broadcasting added are summed away; axes where ``shape`` has 1 are
+    summed with keepdims. Works on arrays and on Tensors (for create_graph).
+    """
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Nodes reachable from ``roots`` through tensors that require grad, parents first.
+
+    Iterative depth-first search; parents are visited in input order, so the order (and
+    every drawing or trace built on it) is deterministic.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None:
+            for parent, needed in zip(reversed(ctx.parents), reversed(ctx.needs_input_grad)):
+                if needed and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+# A hook sees each op as backward runs: (node, grad_output, grads sent to its parents).
+BackwardHook = Callable[["Tensor", Any, tuple], None]
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+    hook: BackwardHook | None = None,
+) -> list[Any] | None:
+    """The backward pass. With ``inputs``, return their gradients instead of accumulating
+    into leaves' ``.grad`` (that is ``grad()``); otherwise accumulate and return None."""
+    from tinygrad_np.tensor import Tensor
+
+    order = toposort(roots)
+    grads: dict[int, Any] = {}
+    for root, g in zip(roots, root_grads):
+        grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
+    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    found: list[Any] = [None] * len(inputs) if inputs is not None else []
+    stored: set[int] = {id(g) for g in root_grads}  # arrays a leaf may not own alone
+    anomaly = _state.anomaly
+
+    prev_mode, prev_graph = _state.grad_enabled, _state.graph_backward
+    _state.grad_enabled = _state.graph_backward = create_graph
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if wanted is not None and id(node) in wanted:
+                found[wanted[id(node)]] = g
+            ctx = node._ctx
+            if ctx is None:
+                if wanted is None:
+                    _accumulate_leaf(node, g, stored, Tensor)
+                continue
+            if ctx.freed:
+                raise RuntimeError(
+                    f"backward through '{ctx.name}' a second time: its saved values were "
+                    "freed by the first backward. Pass retain_graph=True to the first "
+                    "backward() if you need to run backward twice."
+                )
+            parent_grads = ctx.backward(ctx, g)
+            if not isinstance(parent_grads, tuple):
+                parent_grads = (parent_grads,)
+            if len(parent_grads) != len(ctx.parents):
+                raise RuntimeError(
+                    f"the backward of '{ctx.name}' returned {len(parent_grads)} gradients "
+                    f"for {len(ctx.parents)} inputs"
+                )
+            sent = []
+            for i, (parent, pg, needed) in enumerate(
+                zip(ctx.parents, parent_grads, ctx.needs_input_grad)
+            ):
+                if not needed or pg is None:
+                    sent.append(None)
+                    continue
+                if pg.shape != parent.shape:
+                    pg = _fit_to_parent(ctx.name, i, pg, parent.shape)
+                if anomaly:
+                    _check_finite(ctx.name, i, pg)
+                key = id(parent)
+                grads[key] = grads[key] + pg if key in grads else pg
+                sent.append(pg)
+            if hook is not None:
+                hook(node, g, tuple(sent))
+            if not retain_graph:
+                ctx.release()
+    finally:
+        _state.grad_enabled, _state.graph_backward = prev_mode, prev_graph
+    return found if inputs is not None else None
+
+
+def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting, or explain which backward returned a gradient that cannot fit."""
+    lead = grad.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
+        raise RuntimeError(
+            f"the backward of '{name}' returned a gradient of shape {grad.shape} for input "
+            f"{i} of shape {shape}"
+        )
+    return unbroadcast(grad, shape)
+
+
+def _check_finite(name: str, i: int, grad: Any) -> None:
+    data = getattr(grad, "data", grad)
+    if not np.isfinite(data).all():
+        raise RuntimeError(
+            f"detect_anomaly: the backward of '{name}' returned a non-finite gradient "
+            f"(nan or inf) for its input {i} of shape {tuple(data.shape)}"
+        )
+
+
+def _accumulate_leaf(node: Tensor, g: Any, stored: set[int], tensor_cls: type) -> None:
+    """Add ``g`` into ``node.grad``, in the leaf's dtype, never aliasing another leaf's grad."""
+    if isinstance(g, tensor_cls):  # create_graph: keep the gradient's own graph
+        if g.dtype != node.dtype:
+            g = g.astype(node.dtype)
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    if g.dtype != node.data.dtype:
+        g = g.astype(node.data.dtype)
+    if node.grad is not None:
+        node.grad = tensor_cls._wrap(node.grad.data + g, False)
+        return
+    # A pass-through backward (add, reshape) can hand the same array to two leaves, or a
+    # read-only broadcast view: copy only then, so .grad is always the leaf's own array.
+    if id(g) in stored or not g.flags.writeable:
+        g = g.copy()
+    stored.add(id(g))
+    node.grad = tensor_cls._wrap(g, False)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable, which
+    gives Hessian-vector products and other higher-order derivatives.
+
+    >>> import tinygrad_np as tg
+    >>> x = tg.tensor([3.0], requires_grad=True)
+    >>> (dx,) = tg.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    >>> (ddx,) = tg.autograd.grad(dx.sum(), x)
+    >>> float(dx.item()), float(ddx.item())
+    (27.0, 18.0)
+    """
+    from tinygrad_np.tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    roots, seeds = _seeds("grad", outputs, list(grad_outputs), create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    found = run_backward(roots, seeds, retain, create_graph, inputs=inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) is not part of the graph of the "
+                    "outputs; pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(g.astype(t.dtype, copy=False), False))
+    return tuple(result)
+
+
+def _seeds(
+    op: str, outputs: list[Tensor], grad_outputs: list[Any], create_graph: bool
+) -> tuple[list[Tensor], list[Any]]:
+    """The starting gradient of each output: ones for a scalar, else the one given."""
+    from tinygrad_np.tensor import Tensor
+
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    roots, seeds = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{op}: tensor of shape {out.shape} does not require grad and has no graph; "
+                "did you create it under no_grad() or from tensors without requires_grad=True?"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: gradient can be implicit only for a single-element output, got "
+                    f"shape {out.shape}; pass a gradient of that shape"
+                )
+            g = np.ones_like(out.data)
+        else:
+            g = g if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            if g.shape != out.shape:
+                raise ValueError(
+                    f"{op}: gradient of shape {tuple(g.shape)} does not match output shape "
+                    f"{out.shape}"
+                )
+        if create_graph:
+            g = g if isinstance(g, Tensor) else Tensor._wrap(g, False)
+        elif isinstance(g, Tensor):
+            g = g.data
+        roots.append(out)
+        seeds.append(g)
+    return roots, seeds
+
+
+def backward(
+    tensor: Tensor, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
+    roots, seeds = _seeds("backward", [tensor], [gradient], create_graph)
+    run_backward(roots, seeds, retain_graph or create_graph, create_graph)

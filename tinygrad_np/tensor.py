@@ -1,0 +1,338 @@
+"""``Tensor``: an array plus what autograd needs (grad, requires_grad, the op that made it).
+
+Every method here is one line that hands its work to an op in ``ops.py``, where the op's
+forward and backward sit side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_np import autograd
+
+DTypeLike = Any
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def _to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
+    """Arrays and NumPy scalars keep their dtype; Python floats and lists become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, np.generic):
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data, dtype=dtype)
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(_DEFAULT_FLOAT)
+    return array
+
+
+def _check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind not in "fc":
+        raise TypeError(
+            f"only floating-point tensors can require grad, got dtype {array.dtype}; "
+            "convert with astype(np.float32) or astype(np.float64) first"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it, for ``backward()``.
+
+    ``Tensor(ndarray)`` shares the array's memory (as ``torch.from_numpy``); ``tg.tensor``
+    copies. Float arrays keep their dtype; Python floats and lists become float32.
+
+    >>> import tinygrad_np as tg
+    >>> x = tg.Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([[2., 4.]], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    # Make `ndarray <op> Tensor` call Tensor's reflected operator instead of looping in NumPy.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self.name: str | None = None
+
+    @classmethod
+    def _wrap(cls, array: Any, requires_grad: bool) -> Tensor:
+        """Fast constructor for op outputs: no conversion beyond NumPy scalar -> 0-d array."""
+        t = object.__new__(cls)
+        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        t.name = None
+        return t
+
+    # --- plain attributes ----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (inputs and parameters)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op (a ``Function`` instance) that made this tensor, or None for a leaf."""
+        return self._ctx
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{self._ctx.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph."""
+        return Tensor._wrap(self.data, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor into every leaf that requires grad.
+
+        ``gradient`` is needed unless this tensor has one element. The graph's saved values
+        are freed afterwards unless ``retain_graph`` (or ``create_graph``) is set.
+        """
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    # --- operators -----------------------------------------------------------------------
+    def _coerce(self, other: Any) -> Any:
+        """A Python scalar takes this tensor's float dtype (``t64 * 2.0`` stays float64)."""
+        if isinstance(other, Tensor | np.ndarray):
+            return other
+        if isinstance(other, int | float | bool) and self.data.dtype.kind == "f":
+            return np.asarray(other, dtype=self.data.dtype)
+        return _to_array(other)
+
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self, self._coerce(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self._coerce(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self, self._coerce(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self._coerce(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self, self._coerce(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self._coerce(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self, self._coerce(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self._coerce(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self, self._coerce(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self._coerce(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(self, self._coerce(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(self._coerce(other), self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.Getitem.apply(self, index=_ops.normalize_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"setitem: in-place assignment to a tensor of shape {self.shape} that requires "
+                "grad would corrupt its gradient; do it under tg.no_grad() or on .data"
+            )
+        self.data[_ops.normalize_index(index)] = getattr(value, "data", value)
+
+    # comparisons give boolean tensors and never carry gradient
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == getattr(other, "data", other), False)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != getattr(other, "data", other), False)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < getattr(other, "data", other), False)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= getattr(other, "data", other), False)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > getattr(other, "data", other), False)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= getattr(other, "data", other), False)
+
+    # --- elementwise -----------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return _ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return _ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return _ops.Clip.apply(self, min=min, max=max)
+
+    def relu(self) -> Tensor:
+        return _ops.Relu.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.Tanh.apply(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.LogSoftmax.apply(self, axis=axis)
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ops.Maximum.apply(self, self._coerce(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ops.Minimum.apply(self, self._coerce(other))
+
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """A copy in another dtype; the gradient flows back in this tensor's dtype."""
+        return _ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    # --- reductions --------------------------------------------------------------------------
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.Sum.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.Mean.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.Max.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.Min.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Indices of the maxima (an integer tensor, no gradient)."""
+        return Tensor._wrap(self.data.argmax(axis=axis), False)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        """Indices of the minima (an integer tensor, no gradient)."""
+        return Tensor._wrap(self.data.argmin(axis=axis), False)
+
+    # --- movement ----------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=tuple(int(s) for s in shape))
+
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        """Collapse the axes from ``start_dim`` on into one (``flatten(1)`` keeps the batch)."""
+        start = start_dim % max(self.ndim, 1)
+        return self.reshape(self.shape[:start] + (-1,))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes (NumPy's meaning): no argument reverses them."""
+        if len(axes) == 1 and isinstance(axes[0], Sequence):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return _ops.Transpose.apply(self, axes=tuple(axes))
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.Transpose.apply(self, axes=None)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.Expand.apply(self, shape=tuple(shape))
+
+
+from tinygrad_np import ops as _ops  # noqa: E402  (ops needs Tensor defined first)
