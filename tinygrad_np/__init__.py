@@ -40,6 +40,7 @@ __all__ = [
     "manual_seed",
     "maximum",
     "minimum",
+    "reference",
     "no_grad",
     "ones",
     "ones_like",
