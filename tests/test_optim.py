@@ -272,6 +272,8 @@ def test_empty_and_wrong_params_are_refused():
     frozen = Tensor(np.ones(3))
     with pytest.raises(TypeError, match=r"parameter 1 \(shape \(3,\)\) has requires_grad=False"):
         Adam([param([1.0]), frozen])
+    with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+        SGD(param([1.0, 2.0]), lr=0.1)
     with pytest.raises(TypeError, match="not a mix"):
         SGD([param([1.0]), {"params": [param([1.0])]}], lr=0.1)
     p = param([1.0])

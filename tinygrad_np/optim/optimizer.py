@@ -51,6 +51,11 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         self.iterations = 0  # completed step() calls, as in the book
         self._workspace: dict[tuple, np.ndarray] = {}
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError(
+                f"{self._name}: params must be an iterable of Tensors or of parameter-group "
+                f"dicts, got a single {type(params).__name__}; wrap it in a list"
+            )
         params = list(params)  # a generator such as model.parameters() can be read only once
         if not params:
             raise ValueError(f"{self._name} got an empty parameter list")
