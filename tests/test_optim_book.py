@@ -11,6 +11,7 @@ import pytest
 from test_optim import param, run
 
 from tinygrad_np.optim import SGD, Adagrad, Adam, RMSprop
+from tinygrad_np.reference import optimizers as book_optimizers
 
 
 def book_sgd(w, grads, lr, decay, momentum):
@@ -73,3 +74,36 @@ def test_fifteen_steps_follow_the_book(book, settings, ours):
     p = param(w0)
     run(ours([p]), [p], [[g] for g in grads])
     np.testing.assert_allclose(p.data, book(w0, grads, **settings), rtol=1e-12, atol=1e-14)
+
+
+class Layer:
+    """What a book optimizer reads from a layer: parameters and their gradients."""
+
+    def __init__(self, weights, biases):
+        self.weights, self.biases = weights, biases
+
+
+REFERENCE = [
+    (book_optimizers.Optimizer_SGD(learning_rate=1.0, decay=0.1, momentum=0.9), CASES[0][2]),
+    (book_optimizers.Optimizer_Adagrad(learning_rate=1.0, decay=0.1), CASES[2][2]),
+    (book_optimizers.Optimizer_RMSprop(learning_rate=0.02, decay=0.1, rho=0.999), CASES[3][2]),
+    (book_optimizers.Optimizer_Adam(learning_rate=0.05, decay=0.1), CASES[4][2]),
+]
+
+
+@pytest.mark.parametrize("book, ours", REFERENCE, ids=[type(b).__name__ for b, _ in REFERENCE])
+def test_steps_and_current_lr_match_the_reference_optimizers(book, ours):
+    """Same weights and the same printed learning rate as the book-style optimizers."""
+    rng = np.random.default_rng(7)
+    layer = Layer(rng.normal(size=(3, 2)), rng.normal(size=(1, 2)))
+    w, b = param(layer.weights.copy()), param(layer.biases.copy())
+    opt = ours([w, b])
+    for _ in range(15):
+        layer.dweights, layer.dbiases = rng.normal(size=(3, 2)), rng.normal(size=(1, 2))
+        book.pre_update_params()
+        book.update_params(layer)
+        book.post_update_params()
+        run(opt, [w, b], [[layer.dweights, layer.dbiases]])
+        assert opt.current_lr == pytest.approx(book.current_learning_rate, rel=1e-15)
+    np.testing.assert_allclose(w.data, layer.weights, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b.data, layer.biases, rtol=1e-12, atol=1e-14)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from test_optim import CONFIGS, IDS, param, run
 
+import tinygrad_np as tg
 from tinygrad_np.optim import SGD, Adam
 
 SHAPES = [(3, 2), (2,), ()]  # a 0-d parameter too: its state arrays are 0-d
@@ -64,9 +65,9 @@ def is_plain(value) -> bool:
     return isinstance(value, (bool, int, float, str, np.ndarray))
 
 
-@pytest.mark.parametrize("via_file", [False, True], ids=["dict", "npz"])
+@pytest.mark.parametrize("via", ["dict", "npz", "tg.save"])
 @pytest.mark.parametrize("cls, kwargs", CONFIGS, ids=IDS)
-def test_resume_from_state_dict_continues_bit_for_bit(cls, kwargs, via_file):
+def test_resume_from_state_dict_continues_bit_for_bit(cls, kwargs, via, tmp_path):
     w0, grads = make_problem(seed=2, steps=10)
     whole = [param(w) for w in w0]
     run(cls(whole, **kwargs, decay=0.05), whole, grads)
@@ -76,8 +77,11 @@ def test_resume_from_state_dict_continues_bit_for_bit(cls, kwargs, via_file):
     run(opt, first, grads[:5])
     saved = opt.state_dict()
     assert is_plain(saved)
-    if via_file:
+    if via == "npz":
         saved = through_npz(saved)
+    elif via == "tg.save":
+        tg.save(saved, tmp_path / "optimizer.npz")
+        saved = tg.load(tmp_path / "optimizer.npz")
     resumed = [param(p.data.copy()) for p in first]
     opt2 = cls(resumed, **kwargs, decay=0.05)
     opt2.load_state_dict(saved)
