@@ -123,6 +123,7 @@ class Function:
         result = Tensor._wrap(out, requires_grad)
         if requires_grad:
             ctx.parents = args
+            ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             ctx._output = weakref.ref(result)
             result._ctx = ctx
