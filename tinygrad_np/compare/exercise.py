@@ -4,7 +4,8 @@
 >>> def my_exp_backward(ctx, grad_output):
 ...     (z,) = ctx.saved_tensors          # exp saved its output
 ...     return grad_output * z
->>> with tg.compare.exercise(tg.ops.Exp, my_exp_backward, verbose=False) as ex:
+>>> from tinygrad_np.compare import exercise
+>>> with exercise(tg.ops.Exp, my_exp_backward, verbose=False) as ex:
 ...     pass                              # any code here runs with your backward
 >>> ex.report.ok
 True

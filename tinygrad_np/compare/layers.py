@@ -139,6 +139,7 @@ def compare_layer(
             )
         tensor.data = value.astype(tensor.dtype, copy=False)
         tensor.grad = None
+        tensor.requires_grad_(True)  # a closure's tensors may have been made without it
         tensors[hand_name] = tensor
 
     x = Tensor(x_hand.copy(), requires_grad=True)
@@ -188,7 +189,10 @@ def _gradient_row(
     if not _has(hand, attribute) or _path(hand, attribute) is None:
         raise RuntimeError(f"compare_layer: {_name(hand)}.backward set no .{attribute}")
     autograd = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad.data
-    return difference(name, _path(hand, attribute), autograd, rtol, atol, batch)
+    row = difference(name, _path(hand, attribute), autograd, rtol, atol, batch)
+    if tensor.grad is None and not row.ok:
+        row.hint = "autograd computed no gradient for it: does the forward use this tensor?"
+    return row
 
 
 def compare_loss(

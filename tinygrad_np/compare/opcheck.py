@@ -40,6 +40,9 @@ class OpCheck:
     n_checked: int = 0
     largest_error: float = 0.0  # the largest relative disagreement seen (ok checks too)
     n_kinks: int = 0  # elements on a kink (relu at 0), where no derivative is judged
+    # The grad_output backward was given: a fixed random array (ones for a scalar output), so
+    # the values compared are gradients of sum(grad_output * output).
+    grad_output: np.ndarray | None = None
     node: int | None = None  # position in graph order (find_wrong_op)
     function: type | None = None
 
@@ -57,6 +60,8 @@ class OpCheck:
             f"input {self.input_index} (shape {self.input_shape}) at element {self.element}: "
             f"{yours} {self.analytic:.8g}, {expected} {self.numeric:.8g}"
         )
+        if self.grad_output is not None and self.grad_output.size > 1:
+            text += " (grad_output: a fixed random array, in .grad_output)"
         if self.n_checked:
             text += f"; {self.n_bad} of {self.n_checked} checked elements differ"
         return text + (f"\n  hint: {self.message}" if self.message else "")
@@ -175,7 +180,7 @@ def check_op(
             if error <= limit:
                 continue
             found = _scan(f, xs, i, g, eps, rtol, atol, noise, max_elements)
-            found.op, found.largest_error = name, largest
+            found.op, found.largest_error, found.grad_output = name, largest, u
             if found.element is not None:
                 if not found.message:
                     found.message = _ignores_grad_output(backward, fn, xs, kwargs, needs, u, i)
@@ -230,7 +235,7 @@ def _scan(
     if count == flat.size:
         batch = x.shape[0] if x.ndim > 1 else None
         hint = explain(
-            analytic.reshape(x.shape), numeric.reshape(x.shape), bad.reshape(x.shape), batch
+            analytic.reshape(x.shape), numeric.reshape(x.shape), bad.reshape(x.shape), batch, 1e-4
         )
         if not hint.endswith("elements differ"):
             check.message = hint.replace("hand-derived", "backward").replace(

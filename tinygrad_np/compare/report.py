@@ -81,7 +81,9 @@ def difference(
     bad |= np.isfinite(h) != np.isfinite(a)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.maximum(np.abs(h), np.abs(a)))
-    worst = int(np.argmax(bad)) if bad.any() else int(np.argmax(np.nan_to_num(diff, nan=np.inf)))
+    # the largest difference among the failing elements (NaN counts as the largest)
+    ranked = np.nan_to_num(diff, nan=np.inf)
+    worst = int(np.argmax(np.where(bad, ranked, -1.0) if bad.any() else ranked))
     index = _index(worst, h.shape)
     ok = not bad.any()
     return Difference(
@@ -99,7 +101,11 @@ def difference(
 
 
 def _fraction(c: float) -> str:
-    return f"{c:.6g}" if abs(c) >= 1 else f"1/{1 / c:.6g}"
+    """2, 1/300, or as many digits as it takes to tell 1.000001 from 1."""
+    if abs(c) < 1 and abs(1 / c - round(1 / c)) < 1e-6 * abs(1 / c):
+        return f"1/{_fraction(1 / c)}"
+    digits = next((p for p in range(6, 16) if float(f"{c:.{p}g}") not in (1.0, -1.0)), 16)
+    return f"{c:.{digits}g}"
 
 
 def explain(
@@ -107,35 +113,42 @@ def explain(
     autograd: np.ndarray,
     bad: np.ndarray | None = None,
     batch_size: int | None = None,
+    tolerance: float = 1e-6,
 ) -> str:
     """A one-line guess at the mistake behind a mismatch, from the pattern of differences.
+
+    ``tolerance`` is how closely a pattern must hold (relative to the arrays' scale): tight
+    against autograd, looser against finite differences.
 
     >>> explain(np.array([2.0, 4.0]), np.array([-2.0, -4.0]))
     'hand-derived = -autograd everywhere: a sign is flipped'
     """
     h, a = hand.astype(np.float64), autograd.astype(np.float64)
     if bad is None:
-        bad = ~np.isclose(h, a, rtol=1e-6, atol=1e-12)
+        bad = ~np.isclose(h, a, rtol=tolerance, atol=tolerance * np.max(np.abs(a), initial=0))
     if not np.isfinite(h).all():
         n = int((~np.isfinite(h)).sum())
         return f"{n} hand-derived values are nan or inf (a division by zero, a log of 0?)"
+
+    def matches(x: np.ndarray, y: np.ndarray) -> bool:
+        return bool(np.allclose(x, y, rtol=tolerance, atol=tolerance * np.max(np.abs(y))))
+
     scale = np.max(np.abs(a)) if a.size else 0.0
-    if scale > 0 and np.allclose(h, -a, rtol=1e-6, atol=1e-9 * scale):
+    if scale > 0 and matches(h, -a):
         return "hand-derived = -autograd everywhere: a sign is flipped"
-    nonzero = np.abs(a) > 1e-12 * scale
-    if scale > 0 and nonzero.any() and np.all(np.abs(h[~nonzero]) <= 1e-12 * scale):
-        ratios = h[nonzero] / a[nonzero]
-        c = float(np.median(ratios))
-        if c != 0 and np.allclose(ratios, c, rtol=1e-6):
+    large = np.abs(a) > 1e-3 * scale  # ratios of tiny values are all noise
+    if scale > 0 and large.any():
+        c = float(np.median(h[large] / a[large]))
+        if c != 0 and matches(h, c * a):
             text = f"hand-derived = {_fraction(c)} x autograd everywhere"
-            if batch_size and np.isclose(c, batch_size):
+            if batch_size and np.isclose(c, batch_size, rtol=1e-4):
                 text += f": the batch size ({batch_size}), a missing division by n_samples?"
-            elif batch_size and np.isclose(c, 1 / batch_size):
+            elif batch_size and np.isclose(c, 1 / batch_size, rtol=1e-4):
                 text += f": 1/batch size ({batch_size}), divided by n_samples twice?"
-            elif np.isclose(abs(c), 2) or np.isclose(abs(c), 0.5):
+            elif np.isclose(abs(c), 2, rtol=1e-4) or np.isclose(abs(c), 0.5, rtol=1e-4):
                 text += ": a factor 2 (the 2 in d(x^2)/dx = 2x?)"
             return text
-    if h.ndim == 2 and h.shape[0] == h.shape[1] and np.allclose(h, a.T, rtol=1e-6):
+    if h.ndim == 2 and h.shape[0] == h.shape[1] and scale > 0 and matches(h, a.T):
         return "hand-derived = autograd transposed: a transposed matmul?"
     n_bad = int(bad.sum())
     where = f"({n_bad} of {bad.size} elements)"
