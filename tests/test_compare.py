@@ -164,6 +164,7 @@ def test_missing_transpose_in_a_square_layer_is_caught():
     assert not report.ok
     assert not report["dinputs"].ok
     assert report["output"].ok and report["dweights"].ok and report["dbiases"].ok
+    assert "dvalues · W.T" in report["dinputs"].hint
 
 
 def test_a_transposed_weight_gradient_shows_as_a_transposed_shape():

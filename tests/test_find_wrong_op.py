@@ -152,6 +152,7 @@ def test_a_transposed_matmul_crashes_where_not_square_and_is_wrong_where_square(
     report = find_wrong_op(network, PARAMS)
     crashed, square, last = report.wrong
     assert crashed.node == 0 and crashed.element is None and "raised ValueError" in crashed.message
+    assert "inputs of shapes (12, 2), (2, 5), (1, 5); grad_output of shape (12, 5)" in str(report)
     assert square.node == 2 and square.input_index == 0 and square.element is not None
     assert last.node == 4 and last.element is None
 

@@ -177,10 +177,22 @@ def compare_layer(
     hand_layer.backward(dvalues.copy())
 
     rows.append(_gradient_row("dinputs", hand_layer, "dinputs", x, rtol, atol, batch))
+    _hint_untransposed_weights(rows[-1], hand_layer, dvalues)
     for hand_name, tensor in tensors.items():
         grad_name = _gradient_name(hand_name)
         rows.append(_gradient_row(grad_name, hand_layer, grad_name, tensor, rtol, atol, batch))
     return ComparisonReport(title, rows, rtol, atol, " vs ".join(dtypes))
+
+
+def _hint_untransposed_weights(row: Difference, hand: Any, dvalues: np.ndarray) -> None:
+    """The book's classic slip: ``dinputs = dvalues · W`` where ``dvalues · Wᵀ`` is meant."""
+    weights = getattr(hand, "weights", None)
+    if row.ok or not isinstance(weights, np.ndarray) or weights.ndim != 2:
+        return
+    if weights.shape[0] != weights.shape[1] or row.hand_shape != row.autograd_shape:
+        return
+    if np.allclose(hand.dinputs, dvalues @ weights, rtol=1e-9, atol=0):
+        row.hint = "hand-derived = dvalues · W: the weights need a transpose, dvalues · W.T"
 
 
 def _gradient_row(

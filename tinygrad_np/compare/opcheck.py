@@ -147,7 +147,11 @@ def check_op(
     try:
         grads = _call_backward(backward, ctx, u)
     except Exception as e:
-        return OpCheck(name, "wrong", f"backward raised {type(e).__name__}: {e}")
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        return OpCheck(
+            name, "wrong", f"backward raised {type(e).__name__}: {e} (inputs of shapes "
+            f"{shapes}; grad_output of shape {u.shape})"
+        )  # fmt: skip
     grads = grads if isinstance(grads, tuple | list) else (grads,)
     if len(grads) != len(xs):
         return OpCheck(
