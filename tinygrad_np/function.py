@@ -11,6 +11,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy as np
+
 from tinygrad_np import autograd
 from tinygrad_np.tensor import Tensor
 
@@ -112,6 +114,11 @@ class Function:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             raise _named_error(cls.name, e, arrays) from e
+        if not isinstance(out, np.ndarray):
+            # NumPy returns scalars from 0-d math; keep the array that saved values point to
+            array = np.asarray(out)
+            ctx.saved = tuple(array if v is out else v for v in ctx.saved)
+            out = array
         requires_grad = requires_grad and _state.grad_enabled
         result = Tensor._wrap(out, requires_grad)
         if requires_grad:

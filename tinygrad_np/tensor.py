@@ -318,8 +318,8 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes (NumPy's meaning): no argument reverses them."""
-        if len(axes) == 1 and isinstance(axes[0], Sequence):
-            axes = tuple(axes[0])
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], Sequence)):
+            axes = axes[0]  # transpose(None) or transpose((1, 0)), as NumPy allows
         return _ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
