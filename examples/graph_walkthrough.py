@@ -26,22 +26,9 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from nnfs.datasets import spiral_data
 
 import tinygrad_np as tg
 from tinygrad_np import viz
-
-
-def make_data(samples: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """nnfs's spiral, reproducible: it draws from NumPy's global generator, so seed that
-    for the call and put the caller's state back afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        X, y = spiral_data(samples=samples, classes=classes)
-    finally:
-        np.random.set_state(state)
-    return X.astype(np.float32), y.astype(np.int64)
 
 
 def make_params(hidden: int, seed: int) -> dict[str, tg.Tensor]:
@@ -78,7 +65,7 @@ def write_graph(dot_text: str, path: Path) -> None:
 
 def main(out: Path, steps: int = 300, hidden: int = 4, lr: float = 1.0, seed: int = 0) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    X_np, y = make_data(samples=20, classes=3, seed=seed)
+    X_np, y = tg.data.spiral_data(samples=20, classes=3, seed=seed)  # the book's spiral
     X = tg.Tensor(X_np)
     X.name = "X"  # input data: drawn as a constant, it needs no gradient
     params = make_params(hidden, seed)
