@@ -127,7 +127,7 @@ def test_broadcast_note_names_the_axes_that_sum_the_gradient_back(data):
     )
     grad = np.random.default_rng(0).normal(size=out_shape)
     expected = tg.autograd.unbroadcast(grad, parent_shape)  # what the engine does
-    note = broadcast_note(tg.ops.Add(), parent_shape, out_shape)
+    note = broadcast_note(tg.ops.Add(), 1, parent_shape, out_shape)
     if expected.size == grad.size:
         assert note == ""
         return
@@ -313,6 +313,23 @@ def test_record_modules_restores_forward_and_skips_calls_without_a_graph():
     ]
 
 
+class Scale(Module):
+    def extra_repr(self) -> str:
+        return "factor=2"
+
+    def forward(self, x):
+        return x * 2.0
+
+
+def test_a_layer_is_named_by_its_features_or_its_extra_repr():
+    layers = [Linear(2, 3, np.random.default_rng(0)), Scale(), ReLU()]
+    assert [viz.modules.module_kind(m) for m in layers] == [
+        "Linear(2→3)",
+        "Scale(factor=2)",
+        "ReLU",
+    ]
+
+
 def test_record_modules_wants_a_module():
     with pytest.raises(TypeError, match="record_modules: expected a module"):
         viz.record_modules(lambda x: x)
@@ -346,3 +363,17 @@ def test_dot_renders_the_text_to_svg_without_warnings():
         done = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True)
         assert done.returncode == 0 and done.stderr == ""
         assert "<svg" in done.stdout and "cross_entropy" in done.stdout
+
+
+def test_the_bias_of_the_fused_linear_op_is_labelled_too():
+    X = tg.Tensor(np.ones((5, 2)))
+    w = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    b = tg.tensor(np.zeros(3), requires_grad=True)
+    w.name, b.name = "w", "b"
+    nodes, edges = parse(viz.to_dot(tg.ops.linear(X, w, b).sum()))
+    name = {n: label.split("\\n")[0] for n, (_, label) in nodes.items()}
+    labelled = [(name[src], name[dst], attrs) for src, dst, attrs in edges if "broadcast" in attrs]
+    assert len(labelled) == 1
+    src, dst, attrs = labelled[0]
+    assert src == "b" and dst.startswith("linear#")
+    assert 'label="sum over axis 0 (broadcast)"' in attrs

@@ -165,10 +165,10 @@ def _body(
         ctx = t._ctx
         if ctx is None:
             continue
-        for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
+        for i, (parent, needed) in enumerate(zip(ctx.parents, ctx.needs_input_grad)):
             if needed:
                 src, attrs = node_id(parent), ""
-                note = broadcast_note(ctx, parent.shape, t.shape)
+                note = broadcast_note(ctx, i, parent.shape, t.shape)
                 if note and not dst.startswith("m"):
                     attrs = f' [label={_label([note])}, fontcolor="#b45309"]'
             else:

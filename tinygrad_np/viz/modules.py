@@ -47,12 +47,16 @@ def _children(model: Any) -> list[tuple[str, Any]]:
 
 
 def module_kind(module: Any) -> str:
-    """``Linear(2→4)`` for layers with in/out features, else the class name."""
+    """``Linear(2→4)`` for layers with in/out features, ``Dropout(p=0.1)`` from a short
+    ``extra_repr()``, else the class name."""
     cls = type(module).__name__
     n_in = getattr(module, "in_features", None)
     n_out = getattr(module, "out_features", None)
     if n_in is not None and n_out is not None:
         return f"{cls}({n_in}→{n_out})"
+    extra = module.extra_repr() if hasattr(module, "extra_repr") else ""
+    if isinstance(extra, str) and extra and len(extra) <= 24 and "\n" not in extra:
+        return f"{cls}({extra})"
     return cls
 
 

@@ -73,13 +73,19 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return str(tuple(shape))
 
 
-def broadcast_note(ctx: Any, parent_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> str:
+def broadcast_note(
+    ctx: Any, position: int, parent_shape: tuple[int, ...], out_shape: tuple[int, ...]
+) -> str:
     """``'sum over axis 0 (broadcast)'`` when a parent's gradient was summed to fit its shape.
 
-    That happens exactly when an elementwise op broadcast the parent up to the output's shape;
-    the axes named are the output's axes that were summed away. Empty string otherwise.
+    That happens exactly when an elementwise op broadcast the parent (input ``position``) up
+    to the output's shape, or for the bias of the fused ``linear`` op; the axes named are the
+    output's axes that were summed away. Empty string otherwise.
     """
-    if not isinstance(ctx, BROADCASTING_OPS) or tuple(parent_shape) == tuple(out_shape):
+    broadcasts = isinstance(ctx, BROADCASTING_OPS) or (
+        isinstance(ctx, ops.Linear) and position == 2  # x @ w + b: b is added to every row
+    )
+    if not broadcasts or tuple(parent_shape) == tuple(out_shape):
         return ""
     lead = len(out_shape) - len(parent_shape)
     if lead < 0:

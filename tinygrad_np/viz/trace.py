@@ -156,7 +156,7 @@ def trace(
             if parent._ctx is None:
                 key = id(parent)
                 leaf_grads[key] = leaf_grads[key] + pg if key in leaf_grads else pg
-            note = broadcast_note(ctx, parent.shape, node.shape)
+            note = broadcast_note(ctx, i, parent.shape, node.shape)
             records.append(
                 GradientSent(i, index.label(parent), tuple(pg.shape), norm(pg), _values(pg), note)
             )
