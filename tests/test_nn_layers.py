@@ -70,7 +70,7 @@ def test_linear_default_init_is_kaiming_from_the_library_generator():
     np.testing.assert_array_equal(a, b)
     # 120,000 samples: the sample std lies within 0.3% of the truth; 3% cannot flake
     assert abs(a.std() / np.sqrt(2 / 400) - 1) < 0.03
-    assert abs(a.mean()) < 0.01 * np.sqrt(2 / 400) * 10
+    assert abs(a.mean()) < 0.05 * np.sqrt(2 / 400)  # the mean's standard error: 0.003 std
 
 
 def test_linear_xavier_init():
@@ -158,7 +158,8 @@ def test_dropout_preserves_the_mean(p, seed):
     np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)
     # the kept fraction has std sqrt(p(1-p)/250000) <= 0.001; 8+ standard deviations of slack
     assert abs(kept.mean() - (1 - p)) < 0.008
-    assert abs(y.mean() - 1.0) < 0.08
+    # the output's mean has std sqrt(p/(1-p)/250000) <= 0.006 for p <= 0.9
+    assert abs(y.mean() - 1.0) < 0.05
 
 
 def test_dropout_masks_come_from_the_library_generator():

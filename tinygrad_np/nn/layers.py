@@ -12,6 +12,12 @@ from tinygrad_np.nn import init as nn_init
 from tinygrad_np.nn.module import Module, Parameter
 from tinygrad_np.tensor import DTypeLike, Tensor
 
+_REGULARIZERS = (
+    "weight_regularizer_l1",
+    "weight_regularizer_l2",
+    "bias_regularizer_l1",
+    "bias_regularizer_l2",
+)
 _INITS = {
     "kaiming": nn_init.kaiming_normal_,
     "xavier": nn_init.xavier_normal_,
@@ -55,12 +61,13 @@ class Linear(Module):
         super().__init__()
         if init not in _INITS:
             raise ValueError(f"Linear: init must be one of {sorted(_INITS)}, not {init!r}")
-        for name, strength in (
-            ("weight_regularizer_l1", weight_regularizer_l1),
-            ("weight_regularizer_l2", weight_regularizer_l2),
-            ("bias_regularizer_l1", bias_regularizer_l1),
-            ("bias_regularizer_l2", bias_regularizer_l2),
-        ):
+        strengths = (
+            weight_regularizer_l1,
+            weight_regularizer_l2,
+            bias_regularizer_l1,
+            bias_regularizer_l2,
+        )
+        for name, strength in zip(_REGULARIZERS, strengths):  # the signature's order
             if strength < 0:
                 raise ValueError(f"Linear: {name} must be >= 0, got {strength}")
         if in_features < 1 or out_features < 1:
@@ -90,12 +97,7 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
-        for name in (
-            "weight_regularizer_l1",
-            "weight_regularizer_l2",
-            "bias_regularizer_l1",
-            "bias_regularizer_l2",
-        ):
+        for name in _REGULARIZERS:
             if getattr(self, name):
                 text += f", {name}={getattr(self, name)}"
         return text

@@ -37,9 +37,8 @@ def regularization_loss(module: Module) -> Tensor:
             if l2 > 0:
                 total = _add(total, (param * param).sum() * l2)
     if total is None:
-        params = list(module.parameters())
-        dtype = params[0].dtype if params else np.float32
-        return Tensor(np.zeros((), dtype=dtype))
+        first = next(module.parameters(), None)  # match the model's dtype: 0-d arrays promote
+        return Tensor(np.zeros((), dtype=np.float32 if first is None else first.dtype))
     return total
 
 
