@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd
+from tinygrad_np import autograd, data, metrics, optim, reference
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_np.io import load, save
 from tinygrad_np.ops import concatenate, cross_entropy, maximum, minimum, stack, where
 from tinygrad_np.rng import manual_seed
 from tinygrad_np.tensor import Tensor
@@ -27,6 +28,10 @@ __all__ = [
     "arange",
     "autograd",
     "concatenate",
+    "data",
+    "load",
+    "metrics",
+    "save",
     "cross_entropy",
     "enable_grad",
     "gradcheck",
@@ -35,8 +40,10 @@ __all__ = [
     "manual_seed",
     "maximum",
     "minimum",
+    "reference",
     "no_grad",
     "ones",
+    "optim",
     "ones_like",
     "randn",
     "stack",

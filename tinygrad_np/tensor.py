@@ -163,6 +163,10 @@ class Tensor:
         ``gradient`` is needed unless this tensor has one element. The graph's saved values
         are freed afterwards unless ``retain_graph`` (or ``create_graph``) is set.
         """
+        if gradient is None and not create_graph and self.requires_grad and self.data.size == 1:
+            # the common case, a scalar loss: skip the argument checks of the general path
+            autograd.run_backward([self], [np.ones_like(self.data)], retain_graph)
+            return
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     # --- operators -----------------------------------------------------------------------
@@ -318,8 +322,8 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes (NumPy's meaning): no argument reverses them."""
-        if len(axes) == 1 and isinstance(axes[0], Sequence):
-            axes = tuple(axes[0])
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], Sequence)):
+            axes = axes[0]  # transpose(None) or transpose((1, 0)), as NumPy allows
         return _ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
