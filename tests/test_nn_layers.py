@@ -126,7 +126,7 @@ def test_linear_rejects_bad_arguments():
         nn.Linear(2, 2, weight_regularizer_l2=-1)
     with pytest.raises(ValueError, match=r"must be positive, got \(0, 2\)"):
         nn.Linear(0, 2)
-    with pytest.raises(ValueError, match=r"matmul: shapes \(4, 3\) and \(2, 5\) do not align"):
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 3\) does not fit weight"):
         nn.Linear(2, 5)(tg.zeros(4, 3))
 
 

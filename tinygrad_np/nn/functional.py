@@ -72,7 +72,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight + bias, with ``weight`` of shape (in, out) as in the NNFS book.
+    """x @ weight + bias, with ``weight`` of shape (in, out) as in the NNFS book, as one fused
+    op (``tinygrad_np.ops.linear``).
 
     (PyTorch's ``F.linear`` takes its weight as (out, in); pass ``weight.T`` to compare.)
 
@@ -80,8 +81,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(tg.ones(2, 3), tg.ones(3, 4), tg.zeros(1, 4)).shape
     (2, 4)
     """
-    out = x @ weight
-    return out if bias is None else out + bias
+    return ops.linear(x, weight, bias)
 
 
 def check_dropout_probability(p: float, name: str = "dropout") -> float:
