@@ -696,6 +696,46 @@ def _one_hot(target: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     return out
 
 
+def check_reduction(name: str, reduction: str) -> str:
+    """A loss's ``reduction`` argument, or a ValueError naming the loss."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    return reduction
+
+
+def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
+    """Integer labels (N,) in [0, C) or one-hot (N, C), checked against predictions (N, C).
+
+    Every classification loss calls this, so a bad label gets the same clear error anywhere.
+    """
+    t = xp.asarray(_data(target))
+    if x.ndim != 2:
+        raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
+    n, c = x.shape
+    if t.ndim == 1:
+        if t.dtype.kind not in "iu":
+            raise ValueError(
+                f"{name}: class labels must be integers, got dtype {t.dtype} "
+                "(convert with y.astype(int), or pass one-hot targets of shape (N, C))"
+            )
+        if t.shape[0] != n:
+            raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
+        # a wrong label must not wrap around; ufunc reductions skip ndarray.min's wrapper
+        if n and (xp.minimum.reduce(t) < 0 or xp.maximum.reduce(t) >= c):
+            bad = t[(t < 0) | (t >= c)][0]
+            raise ValueError(
+                f"{name}: label {bad} is out of range for {c} classes (labels must be in "
+                f"[0, {c - 1}])"
+            )
+        return t
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{name}: one-hot targets of shape {t.shape} do not match input {x.shape} "
+            "(integer labels must be 1-D)"
+        )
+    return t.astype(x.dtype, copy=False)
+
+
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from logits (N, C) and labels: class indices (N,) or one-hot (N, C).
 
@@ -704,41 +744,10 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     >>> float(cross_entropy(logits, [2]).item())  # finite, unlike log(softmax) in float32
     20000.0
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}"
-        )
+    check_reduction("cross_entropy", reduction)
     if not isinstance(logits, Tensor):
         logits = Tensor(logits)
-    t = _data(target)
-    t = xp.asarray(t)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    n, c = logits.shape
-    if t.ndim == 1 and t.dtype.kind in "iu":
-        if t.shape[0] != n:
-            raise ValueError(
-                f"cross_entropy: {t.shape[0]} labels for {n} rows of logits {logits.shape}"
-            )
-        # a wrong label must not wrap around; ufunc reductions skip ndarray.min's wrapper
-        if n and (xp.minimum.reduce(t) < 0 or xp.maximum.reduce(t) >= c):
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(
-                f"cross_entropy: label {bad} is out of range for {c} classes (labels must be "
-                f"in [0, {c - 1}])"
-            )
-    elif t.ndim == 2:
-        if t.shape != logits.shape:
-            raise ValueError(
-                f"cross_entropy: one-hot targets of shape {t.shape} do not match logits "
-                f"{logits.shape}"
-            )
-        t = t.astype(logits.dtype, copy=False)
-    else:
-        raise ValueError(
-            f"cross_entropy: targets must be integer class indices of shape ({n},) or one-hot "
-            f"of shape {logits.shape}, got shape {t.shape} and dtype {t.dtype}"
-        )
+    t = check_class_targets("cross_entropy", logits, target)
     return CrossEntropy.apply(logits, t, reduction=reduction)
 
 

@@ -11,13 +11,12 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import ops
+from tinygrad_np.ops import check_class_targets, check_reduction
 from tinygrad_np.rng import get_rng
 from tinygrad_np.tensor import Tensor
 
 # Probabilities are kept this far from 0 and 1 so log() stays finite (the NNFS book's choice).
 PROBABILITY_CLIP = 1e-7
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ================================ activations ================================================
@@ -121,12 +120,6 @@ def dropout(
 # ================================ losses =====================================================
 
 
-def _check_reduction(name: str, reduction: str) -> str:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    return reduction
-
-
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return losses.mean()
@@ -153,35 +146,6 @@ def _same_shape_target(name: str, x: Tensor, target: Any) -> Any:
         )
     if isinstance(target, Tensor) and target.dtype == x.dtype:
         return target  # keeps its graph if it requires grad
-    return t.astype(x.dtype, copy=False)
-
-
-def _class_labels(name: str, x: Tensor, target: Any) -> np.ndarray:
-    """Integer labels (N,) in [0, C) or one-hot (N, C), checked against predictions (N, C)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if x.ndim != 2:
-        raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
-    n, c = x.shape
-    if t.ndim == 1:
-        if t.dtype.kind not in "iu":
-            raise ValueError(
-                f"{name}: class labels must be integers, got dtype {t.dtype} "
-                "(convert with y.astype(int), or pass one-hot targets of shape (N, C))"
-            )
-        if t.shape[0] != n:
-            raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
-        if n and (t.min() < 0 or t.max() >= c):
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(
-                f"{name}: label {bad} is out of range for {c} classes (labels must be in "
-                f"[0, {c - 1}])"
-            )
-        return t
-    if t.shape != x.shape:
-        raise ValueError(
-            f"{name}: one-hot targets of shape {t.shape} do not match input {x.shape} "
-            "(integer labels must be 1-D)"
-        )
     return t.astype(x.dtype, copy=False)
 
 
@@ -214,9 +178,9 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     >>> float(nll_loss(tg.tensor([[-0.5, -2.0]]), [1]).item())
     2.0
     """
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     x = _as_input("nll_loss", input)
-    t = _class_labels("nll_loss", x, target)
+    t = check_class_targets("nll_loss", x, target)
     if t.ndim != 1:
         raise ValueError(f"nll_loss: targets must be integer labels of shape ({x.shape[0]},)")
     return _reduce(-x[np.arange(x.shape[0]), t], reduction)
@@ -234,9 +198,9 @@ def categorical_crossentropy(input: Tensor, target: Any, reduction: str = "mean"
     >>> round(float(categorical_crossentropy(p, [0]).item()), 4)
     0.3567
     """
-    _check_reduction("categorical_crossentropy", reduction)
+    check_reduction("categorical_crossentropy", reduction)
     x = _as_input("categorical_crossentropy", input)
-    t = _class_labels("categorical_crossentropy", x, target)
+    t = check_class_targets("categorical_crossentropy", x, target)
     _check_probabilities("categorical_crossentropy", x)
     clipped = x.clip(PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
     if t.ndim == 1:
@@ -254,7 +218,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     >>> round(float(binary_cross_entropy(tg.tensor([0.8]), [1.0]).item()), 4)
     0.2231
     """
-    _check_reduction("binary_cross_entropy", reduction)
+    check_reduction("binary_cross_entropy", reduction)
     x = _as_input("binary_cross_entropy", input)
     t = _same_shape_target("binary_cross_entropy", x, target)
     _check_probabilities("binary_cross_entropy", x)
@@ -270,7 +234,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     >>> float(binary_cross_entropy_with_logits(tg.tensor([1e4]), [0.0]).item())
     10000.0
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    check_reduction("binary_cross_entropy_with_logits", reduction)
     x = _as_input("binary_cross_entropy_with_logits", input)
     t = _same_shape_target("binary_cross_entropy_with_logits", x, target)
     # maximum splits its gradient at a tie, so at x = 0 it gives the exact sigmoid(0) - y
@@ -285,7 +249,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     >>> float(mse_loss(tg.tensor([1.0, 3.0]), [0.0, 0.0]).item())
     5.0
     """
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     x = _as_input("mse_loss", input)
     diff = x - _same_shape_target("mse_loss", x, target)
     return _reduce(diff * diff, reduction)
@@ -298,6 +262,6 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     >>> float(l1_loss(tg.tensor([1.0, -3.0]), [0.0, 0.0]).item())
     2.0
     """
-    _check_reduction("l1_loss", reduction)
+    check_reduction("l1_loss", reduction)
     x = _as_input("l1_loss", input)
     return _reduce((x - _same_shape_target("l1_loss", x, target)).abs(), reduction)

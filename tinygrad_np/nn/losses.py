@@ -8,13 +8,14 @@ from typing import Any
 
 from tinygrad_np.nn import functional as F
 from tinygrad_np.nn.module import Module
+from tinygrad_np.ops import check_reduction
 from tinygrad_np.tensor import Tensor
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = F._check_reduction(type(self).__name__, reduction)
+        self.reduction = check_reduction(type(self).__name__, reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
