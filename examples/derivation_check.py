@@ -9,7 +9,7 @@ Part 2 plants the three classic derivation mistakes (a missing ``/ n_samples``, 
 matmul, ReLU's mask taken from the wrong tensor) and shows how ``compare_layer`` /
 ``compare_loss``, ``find_wrong_op`` and ``tg.gradcheck`` report each one.
 
-Run:  python examples/derivation_check.py            (about 15 seconds)
+Run:  python examples/derivation_check.py            (under 15 seconds)
 See docs/derivations.md for what the numbers mean.
 """
 
@@ -164,12 +164,12 @@ def mistakes() -> None:
     pre_activation = rng.standard_normal((len(y), h))
     cases = [
         ("missing / n_samples", SoftmaxCrossEntropyOp, "mean",
-         lambda: compare_loss(SoftmaxCrossEntropy_NoMean(), tg.cross_entropy, logits, y)),
+         lambda: compare_loss(SoftmaxCrossEntropy_NoMean(), tg.nn.CrossEntropyLoss(), logits, y)),
         ("transposed matmul", DenseOp, "transpose",
          lambda: compare_layer(Dense_NoTranspose(h, h, weights=w2, biases=b2),
-                               lambda x, w, b: x @ w + b, pre_activation)),
+                               tg.nn.Linear(h, h, dtype=np.float64), pre_activation)),
         ("ReLU mask from the wrong tensor", ReluOp, "from_inputs",
-         lambda: compare_layer(ReLU_MaskFromGradient(), lambda x: x.relu(), pre_activation)),
+         lambda: compare_layer(ReLU_MaskFromGradient(), tg.nn.ReLU(), pre_activation)),
     ]  # fmt: skip
     for title, op, switch, book_check in cases:
         banner(f"mistake: {title}")
@@ -187,6 +187,11 @@ def mistakes() -> None:
                 print(f"{type(e).__name__}: {e}")
         finally:
             setattr(op, switch, True)
+    banner("a planted mistake in a whole training: ReLU's mask from the wrong tensor")
+    hand, autograd = spiral_models(hidden=64)
+    hand.activation1 = ReLU_MaskFromGradient()
+    print(compare_training(hand, autograd, steps=100, stop_at_divergence=True))
+
     banner("all three mistakes fixed")
     print(find_wrong_op(network, params))
     print("gradcheck:", tg.gradcheck(network, params))

@@ -137,10 +137,18 @@ def test_a_params_mapping_names_the_module_attributes():
     assert report.ok
 
 
-def test_tg_nn_linear_if_present():
-    nn = pytest.importorskip("tinygrad_np.nn")
+def test_tg_nn_modules():
     dense = ref.Layer_Dense(4, 3, rng=np.random.default_rng(4))
-    assert compare_layer(dense, nn.Linear(4, 3, dtype=np.float64), data()).ok
+    report = compare_layer(dense, tg.nn.Linear(4, 3, dtype=np.float64), data())
+    assert report.ok and report.rtol == 1e-9
+    assert compare_layer(ref.Activation_ReLU(), tg.nn.ReLU(), data()).ok
+    assert compare_layer(ReLU_MaskFromGradient(), tg.nn.ReLU(), data(20, 5)).ok is False
+
+
+def test_a_float32_module_against_a_float64_layer_is_judged_at_float32_precision():
+    dense = ref.Layer_Dense(4, 3, rng=np.random.default_rng(4))
+    report = compare_layer(dense, tg.nn.Linear(4, 3), data())  # tg.nn defaults to float32
+    assert report.ok and report.rtol == 1e-4 and "float32" in report.dtypes
 
 
 @pytest.mark.parametrize(
@@ -400,6 +408,14 @@ def test_a_loss_difference_alone_is_reported_as_the_loss():
     assert report.first_divergence.step == 2 and report.first_divergence.quantity == "loss"
     assert report.hand_accuracy is None
     assert "loss" in str(report) and "accuracy" not in str(report)
+
+
+def test_a_nan_parameter_is_the_worst_divergence():
+    good = {"a": np.ones(2), "b": np.ones(2)}
+    bad = {"a": np.array([1.0, 1.5]), "b": np.array([np.nan, 1.0])}
+    report = compare_training(lambda: (1.0, good), lambda: (1.0, bad), 2)
+    d = report.first_divergence
+    assert d.step == 0 and d.quantity == "b" and d.index == (0,) and np.isnan(d.autograd)
 
 
 def test_the_training_report_table_has_checkpoint_rows():

@@ -78,6 +78,15 @@ def _clip(rng, t):
     return [x], _cycle(t, [{"min": -1.0, "max": 1.0}, {"min": -1.0}, {"max": 1.0}])
 
 
+def _linear(rng, t):
+    """A batch, a 3-d batch, a (1, out) bias, no bias: the layouts tg.nn.Linear passes."""
+    x = uniform(rng, (2, 3, 4) if t % 4 == 1 else (3, 4), -2, 2)
+    w = uniform(rng, (4, 2), -2, 2)
+    biases = [uniform(rng, (2,), -2, 2), None, uniform(rng, (1, 2), -2, 2), None]
+    b = biases[t % 4]
+    return ([x, w] if b is None else [x, w, b]), {}
+
+
 def _cross_entropy(rng, t):
     logits = uniform(rng, (4, 3), -2, 2)
     reduction = ["mean", "sum", "none"][t % 3]
@@ -131,6 +140,7 @@ DOMAINS: dict[type, Draw] = {
     ),
     ops.Stack: lambda rng, t: ([uniform(rng, (3, 4), -2, 2) for _ in range(3)], {"axis": 1}),
     ops.Matmul: lambda rng, t: ([uniform(rng, (3, 4), -2, 2), uniform(rng, (4, 2), -2, 2)], {}),
+    ops.Linear: _linear,
     ops.Softmax: lambda rng, t: ([uniform(rng, (3, 4), -2, 2)], _cycle(t, [{}, {"axis": 0}])),
     ops.LogSoftmax: lambda rng, t: ([uniform(rng, (3, 4), -2, 2)], _cycle(t, [{}, {"axis": 0}])),
     ops.CrossEntropy: _cross_entropy,

@@ -2,8 +2,9 @@
 
 ``HandSpiral`` is the book's code: ``Layer_Dense``, ``Activation_ReLU``,
 ``Activation_Softmax_Loss_CategoricalCrossentropy`` and a book optimizer, every gradient
-written by hand. ``AutogradSpiral`` is four Tensors, one line of forward, ``tg.cross_entropy``
-and ``tg.optim``. Both start from the same weights and train on the same data, full batch.
+written by hand. ``AutogradSpiral`` is two ``tg.nn.Linear`` layers, ``relu``,
+``tg.nn.CrossEntropyLoss`` and ``tg.optim``: no gradient written by hand. Both start from the
+same weights and train on the same data, full batch.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np import optim
+from tinygrad_np import nn, optim
 from tinygrad_np import reference as ref
 from tinygrad_np.compare.training import Step
 from tinygrad_np.data import spiral_data
-from tinygrad_np.ops import cross_entropy
 from tinygrad_np.tensor import Tensor
 
 # optimizer name -> (book class, tg.optim class, the book's hyper-parameters for the spiral)
@@ -96,18 +96,26 @@ class AutogradSpiral:
     """The autograd model; calling it runs one training step and returns a ``Step``."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, weights: list[np.ndarray], optimizer: Any):
+        w1, b1, w2, b2 = weights
         self.X, self.y = Tensor(X), y
-        self.params = [Tensor(np.array(w, copy=True), requires_grad=True) for w in weights]
+        self.fc1 = nn.Linear(*w1.shape, dtype=w1.dtype)
+        self.fc2 = nn.Linear(*w2.shape, dtype=w2.dtype)
+        for param, value in zip(self.params, weights):
+            param.data = np.array(value, copy=True)
+        self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = optimizer(self.params)
 
+    @property
+    def params(self) -> list[Tensor]:
+        return [self.fc1.weight, self.fc1.bias, self.fc2.weight, self.fc2.bias]
+
     def forward(self, X: Tensor) -> Tensor:
-        """Logits: ``relu(X @ W1 + b1) @ W2 + b2``."""
-        w1, b1, w2, b2 = self.params
-        return (X @ w1 + b1).relu() @ w2 + b2
+        """Logits: ``fc2(relu(fc1(X)))``."""
+        return self.fc2(self.fc1(X).relu())
 
     def __call__(self) -> Step:
         logits = self.forward(self.X)
-        loss = cross_entropy(logits, self.y)
+        loss = self.loss_fn(logits, self.y)
         accuracy = np.mean(np.argmax(logits.data, axis=1) == self.y)
         self.optimizer.zero_grad()
         loss.backward()

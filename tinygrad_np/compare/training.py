@@ -212,7 +212,7 @@ def compare_training(
         loss_diff.append(loss_rel)
         if first is None and not loss_rel <= rtol:
             first = Divergence(i, "loss", None, float(h.loss), float(a.loss), loss_rel)
-        worst_param = 0.0
+        worst_param, worst, worst_score = 0.0, None, -1.0
         for name, hp, ap in zip(names, h.params.values(), a.params.values()):
             hp, ap = np.asarray(hp), np.asarray(getattr(ap, "data", ap))
             if hp.shape != ap.shape:
@@ -221,12 +221,14 @@ def compare_training(
                     f"hand-derived side and {ap.shape} on the autograd side"
                 )
             rel, k = _relative(hp, ap)
-            worst_param = max(worst_param, rel)
-            if first is None and not rel <= param_rtol:
-                index = tuple(int(j) for j in np.unravel_index(k, hp.shape))
-                first = Divergence(
-                    i, name, index, float(hp.reshape(-1)[k]), float(ap.reshape(-1)[k]), rel
-                )
+            score = np.inf if np.isnan(rel) else rel  # a NaN parameter ranks as the worst
+            if score > worst_score:
+                worst_param, worst, worst_score = rel, (name, hp, ap, k), score
+        if first is None and worst is not None and not worst_param <= param_rtol:
+            name, hp, ap, k = worst  # the parameter that differs most at this step
+            index = tuple(int(j) for j in np.unravel_index(k, hp.shape))
+            hand_value, auto_value = float(hp.reshape(-1)[k]), float(ap.reshape(-1)[k])
+            first = Divergence(i, name, index, hand_value, auto_value, worst_param)
         param_diff.append(worst_param)
         if first is not None and stop_at_divergence:
             break
