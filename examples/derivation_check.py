@@ -62,10 +62,31 @@ def trainings(steps: int = 1000) -> None:
         hand, autograd = spiral_models(hidden=64, optimizer=optimizer)
         drift_row(f"{optimizer}: hand-derived vs autograd", compare_training(hand, autograd, n))
         for side in ("hand-derived", "autograd"):
-            a, b = (spiral_models(hidden=64, optimizer=optimizer)[side == "autograd"] for _ in "ab")
+            pick = 1 if side == "autograd" else 0  # spiral_models returns (hand, autograd)
+            a = spiral_models(hidden=64, optimizer=optimizer)[pick]
+            b = spiral_models(hidden=64, optimizer=optimizer)[pick]
             w1 = b.dense1.weights if side == "hand-derived" else b.params[0].data
             w1 *= 1 + 2.0**-50  # every element moves by a few units in the last place
             drift_row(f"{optimizer}: {side} vs itself + 1e-15", compare_training(a, b, n))
+
+
+def adam_effective_learning_rates(steps: int = 300) -> None:
+    """Adam's per-weight step size lr / (sqrt(v_hat) + eps), from the book optimizer's state."""
+    print("\nAdam's effective per-weight learning rate (SGD's is at most 1.0):")
+    hand, _ = spiral_models(hidden=64, optimizer="adam")
+    adam = hand.optimizer
+    for step in range(steps + 1):
+        hand()
+        if step in (0, 100, steps):
+            rates = []
+            for layer in (hand.dense1, hand.dense2):
+                for prefix in ("weight", "bias"):
+                    v_hat = adam.state[layer][f"{prefix}_cache"] / (
+                        1 - adam.beta_2**adam.iterations
+                    )
+                    rates.append(adam.current_learning_rate / (np.sqrt(v_hat) + adam.epsilon))
+            rates = np.concatenate([r.ravel() for r in rates])
+            print(f"  step {step:>3}: median {np.median(rates):8.3g}, largest {rates.max():8.3g}")
 
 
 # ------------------------------------------------------------------ part 2: planted mistakes
@@ -199,4 +220,5 @@ def mistakes() -> None:
 
 if __name__ == "__main__":
     trainings()
+    adam_effective_learning_rates()
     mistakes()
