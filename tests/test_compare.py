@@ -145,6 +145,20 @@ def test_tg_nn_modules():
     assert compare_layer(ReLU_MaskFromGradient(), tg.nn.ReLU(), data(20, 5)).ok is False
 
 
+def test_regularized_layers_compare_with_the_penalties_added_on_the_autograd_side():
+    strengths = dict(
+        weight_regularizer_l1=0.01, weight_regularizer_l2=0.05, bias_regularizer_l2=0.1
+    )
+    dense = ref.Layer_Dense(4, 3, rng=np.random.default_rng(5), **strengths)
+    dense.biases[:] = 0.3
+    module = tg.nn.Linear(4, 3, dtype=np.float64)  # strengths copied from the hand layer
+    report = compare_layer(dense, module, data())
+    assert report.ok, str(report)
+    assert module.weight_regularizer_l2 == 0.05 and "penalties" in report.title
+    plain = compare_layer(dense, dense_fn, data())  # a function knows nothing of penalties
+    assert not plain["dweights"].ok and "L1/L2 penalty" in plain["dweights"].hint
+
+
 def test_a_float32_module_against_a_float64_layer_is_judged_at_float32_precision():
     dense = ref.Layer_Dense(4, 3, rng=np.random.default_rng(4))
     report = compare_layer(dense, tg.nn.Linear(4, 3), data())  # tg.nn defaults to float32
@@ -276,6 +290,17 @@ def test_compare_layer_errors_name_the_problem():
     w = Tensor(np.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"weights has shape \(4, 3\).*\(2, 2\)"):
         compare_layer(dense, lambda x: x @ w, data(), params={"weights": w})
+    module = TinyLinear(4, 3)
+    module.bias = np.zeros((1, 3))
+    with pytest.raises(TypeError, match=r"TinyLinear.bias is a ndarray, not a Tensor"):
+        compare_layer(dense, module, data())
+
+    class NoGradient(ref.Activation_ReLU):
+        def backward(self, dvalues):
+            pass
+
+    with pytest.raises(RuntimeError, match=r"NoGradient.backward set no .dinputs"):
+        compare_layer(NoGradient(), lambda x: x.relu(), data())
 
 
 def test_a_parameter_the_autograd_forward_never_uses_is_explained():

@@ -195,6 +195,7 @@ def test_builtin_ops_pass_even_with_inputs_exactly_on_relu_kinks():
 
 def graph_of_many_ops(a, b):
     c = (a * b + a / (b.abs() + 1) - b.exp().log()).sigmoid().tanh()
+    c = tg.linear(c, b.T, a[0:1, 0:3]) @ b + tg.linear(a, b.T) @ b  # fused dense, two forms
     d = tg.concatenate([c, a.sqrt()], axis=1).reshape(3, 8).T @ b
     e = tg.maximum(d, d * 0.5).mean(axis=0) + d.max(axis=1).sum()
     return e.softmax().log_softmax().sum() + a[np.array([0, 0, 2])].sum() + tg.stack([a, b]).min()
@@ -213,6 +214,14 @@ def test_float32_graphs_are_checked_in_float64():
     x = rng.standard_normal((4, 3)).astype(np.float32)
     report = find_wrong_op(lambda t: (t * t).exp().sum(), [Tensor(x, requires_grad=True)])
     assert report.ok and all(c.status == "ok" for c in report.checks)
+
+
+def test_a_cast_to_float32_is_skipped_and_the_rest_checked():
+    x = rng.standard_normal((2, 3))
+    report = find_wrong_op(lambda t: (t.astype(np.float32) * 2.0).sum(), [x])
+    statuses = {c.op: c.status for c in report.checks}
+    assert statuses == {"cast": "skipped", "mul": "ok", "sum": "ok"}
+    assert "float32" in report.checks[0].message
 
 
 def test_a_random_forward_is_skipped_not_blamed():

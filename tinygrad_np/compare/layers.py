@@ -14,12 +14,20 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_np import nn
 from tinygrad_np.compare.report import ComparisonReport, Difference, default_rtol, difference
 from tinygrad_np.function import Function
 from tinygrad_np.tensor import Tensor
 
 # The book's parameter names and PyTorch's (which tg.nn uses).
 CONVENTION = {"weights": "weight", "biases": "bias"}
+# The book's penalty strengths; tg.nn.Linear uses the same names.
+REGULARIZERS = (
+    "weight_regularizer_l1",
+    "weight_regularizer_l2",
+    "bias_regularizer_l1",
+    "bias_regularizer_l2",
+)
 
 ParamsSpec = Mapping[str, Any] | Sequence[str] | None
 
@@ -174,14 +182,33 @@ def compare_layer(
             "it must be computed from its Tensor inputs with Tensor ops"
         )
     out.backward(dvalues.astype(out.dtype))
+    if _regularized(hand_layer):
+        # The book's Layer_Dense adds its penalties' gradients in backward; tg.nn adds them
+        # through regularization_loss. Same strengths on both sides, then the same sum.
+        if isinstance(autograd_layer, nn.Module):
+            for name in REGULARIZERS:
+                if hasattr(autograd_layer, name):
+                    setattr(autograd_layer, name, getattr(hand_layer, name))
+            nn.regularization_loss(autograd_layer).backward()
+            title += ", with the L1/L2 penalties"
     hand_layer.backward(dvalues.copy())
 
     rows.append(_gradient_row("dinputs", hand_layer, "dinputs", x, rtol, atol, batch))
     _hint_untransposed_weights(rows[-1], hand_layer, dvalues)
     for hand_name, tensor in tensors.items():
         grad_name = _gradient_name(hand_name)
-        rows.append(_gradient_row(grad_name, hand_layer, grad_name, tensor, rtol, atol, batch))
+        row = _gradient_row(grad_name, hand_layer, grad_name, tensor, rtol, atol, batch)
+        if not row.ok and _regularized(hand_layer) and not isinstance(autograd_layer, nn.Module):
+            row.hint = (
+                "the hand layer adds its L1/L2 penalty gradients in backward; the autograd "
+                "side must include the penalties (pass a tg.nn module to add them for you)"
+            )
+        rows.append(row)
     return ComparisonReport(title, rows, rtol, atol, " vs ".join(dtypes))
+
+
+def _regularized(layer: Any) -> bool:
+    return any(getattr(layer, name, 0) for name in REGULARIZERS)
 
 
 def _hint_untransposed_weights(row: Difference, hand: Any, dvalues: np.ndarray) -> None:
