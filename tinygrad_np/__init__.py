@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd, data, metrics, nn, optim, reference, viz
+from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, viz
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
+from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -27,10 +28,13 @@ __all__ = [
     "Tensor",
     "arange",
     "autograd",
+    "compare",
     "concatenate",
     "cross_entropy",
     "data",
     "enable_grad",
+    "exercise",
+    "find_wrong_op",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
