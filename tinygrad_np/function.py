@@ -106,15 +106,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays; record the op when a Tensor input needs grad."""
         ctx = cls()
-        arrays = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a.requires_grad)
-            else:
-                arrays.append(a)
-                needs.append(False)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -124,12 +116,13 @@ class Function:
             array = np.asarray(out)
             ctx.saved = tuple(array if v is out else v for v in ctx.saved)
             out = array
+        needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         if True not in needs or not _state.grad_enabled:
             return Tensor._wrap(out, False)
         result = Tensor._wrap(out, True)
         ctx.parents = args
         ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
-        ctx.needs_input_grad = tuple(needs)
+        ctx.needs_input_grad = needs
         ctx._output = weakref.ref(result)  # weak: the output owns its op, not the reverse
         ctx.seq = next(_creation_order)
         result._ctx = ctx

@@ -146,12 +146,14 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
-        return xp.maximum(x, 0)
+        z = xp.maximum(x, 0)
+        ctx.save_for_backward(z)  # the mask is built in backward: inference never pays for it
+        return z
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.mask
+        (z,) = ctx.saved_tensors
+        return g * (_data(z) > 0)
 
 
 class Sigmoid(Function):
