@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd, data, metrics
+from tinygrad_np import autograd, data, metrics, optim, reference
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function
@@ -43,6 +43,7 @@ __all__ = [
     "reference",
     "no_grad",
     "ones",
+    "optim",
     "ones_like",
     "randn",
     "stack",
