@@ -1,4 +1,5 @@
-"""The benchmark workloads, each written up to three ways: tinygrad_np, NumPy, PyTorch.
+"""The benchmark workloads, each written several ways: tinygrad_np (raw Tensors, and with
+``nn`` + ``optim``), hand-written NumPy, and PyTorch.
 
 A maker takes a workload and returns ``step()``: one full training step (forward, loss,
 backward, in-place SGD update) on the implementation's own copy of the same initial weights,
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinygrad_np as tg
+from tinygrad_np import nn, optim
 
 Step = Callable[[], float]
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -105,6 +107,33 @@ def tinygrad_step(w: Workload, seed: int = 0) -> Step:
         for p in flat:
             p.data -= lr * p.grad.data
             p.grad = None
+        return loss.item()
+
+    return step
+
+
+def tinygrad_nn_step(w: Workload, seed: int = 0) -> Step:
+    """tinygrad_np as users write it: ``nn.Sequential`` of ``nn.Linear`` (one fused op per
+    layer), ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
+    if w.is_chain:
+        raise ValueError("tinygrad_nn_step: the scalar chain has no layers")
+    X, y, params = make_data(w, seed)
+    modules: list[nn.Module] = []
+    for W, b in params:
+        layer = nn.Linear(*W.shape)
+        layer.weight.data[...] = W
+        layer.bias.data[...] = b
+        modules += [layer, nn.ReLU()]
+    model = nn.Sequential(*modules[:-1])  # no ReLU after the last layer
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=w.lr)
+    Xt = tg.Tensor(X)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = loss_fn(model(Xt), y)
+        loss.backward()
+        optimizer.step()
         return loss.item()
 
     return step
@@ -219,5 +248,6 @@ def _torch_chain(nodes: int) -> Step:
 IMPLEMENTATIONS: dict[str, Callable[[Workload, int], Step]] = {
     "numpy": numpy_step,
     "tinygrad_np": tinygrad_step,
+    "tinygrad_np.nn": tinygrad_nn_step,
     "torch": torch_step,
 }

@@ -57,11 +57,12 @@ def test_quick_run_reports_every_workload_and_target(tmp_path, capsys):
     returned = run.main([*QUICK, "--json", str(out)])
     stdout = capsys.readouterr().out
     expected = {(w.name, "tinygrad_np") for w in workloads.WORKLOADS}
-    expected |= {(w.name, "numpy") for w in workloads.WORKLOADS if not w.is_chain}
+    for impl in ("numpy", "tinygrad_np.nn"):
+        expected |= {(w.name, impl) for w in workloads.WORKLOADS if not w.is_chain}
     if HAS_TORCH:
         expected |= {(w.name, "torch") for w in workloads.WORKLOADS}
     assert _table_rows(stdout) == expected
-    for key in ("platform", "cpus", "python", "numpy", "blas", "torch"):
+    for key in ("platform", "cpus", "python", "numpy", "blas", "torch", "gc"):
         assert any(line.startswith(f"{key}:") for line in stdout.splitlines()), key
 
     report = json.loads(out.read_text())
@@ -87,6 +88,7 @@ def test_workloads_chosen_by_letter_or_name(capsys):
     assert _table_rows(stdout) == {
         ("spiral", "numpy"),
         ("spiral", "tinygrad_np"),
+        ("spiral", "tinygrad_np.nn"),
         ("chain", "tinygrad_np"),
     }
     assert "torch:     left out (--no-torch)" in stdout
@@ -110,11 +112,14 @@ MODELS = [w for w in workloads.WORKLOADS if not w.is_chain]
 
 
 @pytest.mark.parametrize("w", MODELS, ids=[w.name for w in MODELS])
-def test_hand_written_numpy_trains_like_autograd(w):
+def test_every_implementation_trains_like_autograd(w):
     # equal losses over several SGD steps mean equal gradients, step after step
-    ref, hand = workloads.tinygrad_step(w), workloads.numpy_step(w)
+    ref = workloads.tinygrad_step(w)
+    others = [workloads.numpy_step(w), workloads.tinygrad_nn_step(w)]
     for _ in range(4):
-        np.testing.assert_allclose(hand(), ref(), rtol=1e-5)
+        expected = ref()
+        for other in others:
+            np.testing.assert_allclose(other(), expected, rtol=1e-5)
 
 
 def test_scalar_chain_gradient():
