@@ -180,7 +180,8 @@ def measure(w: wl.Workload, impls: Sequence[str], args: argparse.Namespace) -> d
         else:  # blocks of a few milliseconds: long enough to time, short enough to interleave
             slowest = max(min_time(steps[n]) for n in phase)
             block = max(1, min(args.max_block, int(args.block_seconds / slowest)))
-        times.update(interleaved({n: steps[n] for n in phase}, args.repeats, block))
+        repeats = min(args.repeats, args.chain_repeats) if w.is_chain else args.repeats
+        times.update(interleaved({n: steps[n] for n in phase}, repeats, block))
         for n in phase:
             result["impls"][n] = {
                 "median_s": median(times[n]),
@@ -280,9 +281,9 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 # ================================ profiling ==================================================
 
 
-def profile(w: wl.Workload, steps: int, top: int, seed: int) -> pstats.Stats:
-    """cProfile over ``steps`` tinygrad_np steps (after one warm-up step), top by tottime."""
-    step = wl.tinygrad_step(w, seed)
+def profile(w: wl.Workload, steps: int, top: int, seed: int, impl: str) -> pstats.Stats:
+    """cProfile over ``steps`` steps of ``impl`` (after one warm-up step), top by tottime."""
+    step = wl.IMPLEMENTATIONS[impl](w, seed)
     step()
     prof = cProfile.Profile()
     prof.enable()
@@ -290,7 +291,7 @@ def profile(w: wl.Workload, steps: int, top: int, seed: int) -> pstats.Stats:
         step()
     prof.disable()
     stats = pstats.Stats(prof, stream=sys.stdout)
-    print(f"cProfile: {steps} tinygrad_np steps of {w.title}, top {top} by tottime")
+    print(f"cProfile: {steps} {impl} steps of {w.title}, top {top} by tottime")
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
     return stats
 
@@ -315,9 +316,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="few repeats, small chain: seconds")
     p.add_argument("--workloads", default="a,b,c,d", help="letters or names, e.g. a,b or mlp")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--profile", metavar="WORKLOAD", help="cProfile tinygrad_np on a workload")
+    p.add_argument("--profile", metavar="WORKLOAD", help="cProfile one workload's steps")
     p.add_argument("--steps", type=int, default=200, help="steps to profile (default 200)")
     p.add_argument("--top", type=int, default=25, help="functions the profile prints")
+    p.add_argument(
+        "--impl",
+        default="tinygrad_np",
+        choices=sorted(wl.IMPLEMENTATIONS),
+        help="what --profile runs (default tinygrad_np, raw Tensors)",
+    )
     p.add_argument("--repeats", type=int, help="timed blocks per implementation")
     p.add_argument("--warmup", type=int, help="untimed steps per implementation")
     p.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: BLAS's own)")
@@ -329,6 +336,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.repeats = args.repeats or (3 if args.quick else 31)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 10)
+    args.chain_repeats = 7  # a chain step takes about a second
     args.block_seconds = 0.0 if args.quick else 0.01
     args.max_block = 1 if args.quick else 200
     args.pause = 0.0 if args.quick else 0.3
@@ -341,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.profile:
         (w,) = pick(args.profile)
         with frozen_gc(not args.no_gc_freeze):
-            profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed)
+            profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed, args.impl)
         return {}
     chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]
     with contextlib.ExitStack() as stack:  # thread limits and the frozen GC last for this run
