@@ -48,7 +48,7 @@ TARGETS: dict[str, dict[str, float]] = {
 
 
 def limit_blas_threads(n: int) -> Any:
-    """Cap NumPy's BLAS at ``n`` threads for as long as the returned object lives."""
+    """A context in which NumPy's BLAS uses at most ``n`` threads."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
