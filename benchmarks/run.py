@@ -222,6 +222,8 @@ def rows_of(result: dict[str, Any]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"workload": name, "impl": impl, "step_s": r["median_s"]}
         row["peak_mib"] = None if r["peak_bytes"] is None else r["peak_bytes"] / 2**20
         row["time_ratio"] = r["median_s"] / base["median_s"] if base else None
+        # the ratio round by round, then its median: when far from time_ratio, the run was noisy
+        row["paired_ratio"] = result.get("paired_ratio_median", {}).get(impl)
         row["mem_ratio"] = None
         if base and r["peak_bytes"] is not None and base["peak_bytes"]:
             row["mem_ratio"] = r["peak_bytes"] / base["peak_bytes"]
@@ -253,8 +255,8 @@ def _target_text(t: dict[str, Any]) -> str:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    header = ("workload", "impl", "step (median)", "x numpy", "peak MiB", "x numpy", "target",
-              "pass")  # fmt: skip
+    header = ("workload", "impl", "step (median)", "x numpy", "paired", "peak MiB", "x numpy",
+              "target", "pass")  # fmt: skip
     lines = []
     for r in rows:
         ts = r["targets"] or [None]
@@ -265,6 +267,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
                 r["impl"] if first else "",
                 _duration(r["step_s"]) if first else "",
                 f"{r['time_ratio']:.2f}" if first and r["time_ratio"] is not None else "",
+                f"{r['paired_ratio']:.2f}" if first and r["paired_ratio"] is not None else "",
                 f"{r['peak_mib']:.3f}" if first and r["peak_mib"] is not None else
                 ("n/a" if first else ""),
                 f"{r['mem_ratio']:.2f}" if first and r["mem_ratio"] is not None else "",

@@ -80,6 +80,8 @@ def test_quick_run_reports_every_workload_and_target(tmp_path, capsys):
             assert r["time_ratio"] == 1.0 and r["mem_ratio"] == 1.0
         if r["impl"] == "torch":
             assert r["peak_mib"] is None
+        interleaved_with_numpy = r["impl"].startswith("tinygrad_np") and r["workload"] != "chain"
+        assert (r["paired_ratio"] is not None) == interleaved_with_numpy
 
 
 def test_workloads_chosen_by_letter_or_name(capsys):
