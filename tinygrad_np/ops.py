@@ -723,8 +723,10 @@ def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
             )
         if t.shape[0] != n:
             raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
-        # a wrong label must not wrap around; ufunc reductions skip ndarray.min's wrapper
-        if n and (xp.minimum.reduce(t) < 0 or xp.maximum.reduce(t) >= c):
+        # A wrong label must not wrap around. Viewed as unsigned, a negative label is huge, so
+        # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper).
+        unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
+        if n and xp.maximum.reduce(unsigned) >= c:
             bad = t[(t < 0) | (t >= c)][0]
             raise ValueError(
                 f"{name}: label {bad} is out of range for {c} classes (labels must be in "

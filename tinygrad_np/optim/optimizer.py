@@ -157,6 +157,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place; then count the iteration."""
         index = 0
+        states, update = self.state, self._update  # hoisted: this loop runs per parameter
         for group in self.param_groups:
             lr = self._lr(group)
             for p in group["params"]:
@@ -167,7 +168,10 @@ class Optimizer:
                             f"{self._name}: parameter {index} has shape {p.data.shape} "
                             f"but its gradient has shape {grad.shape}"
                         )
-                    self._update(p.data, grad, self.state.setdefault(index, {}), group, lr)
+                    state = states.get(index)
+                    if state is None:
+                        state = states[index] = {}
+                    update(p.data, grad, state, group, lr)
                 index += 1
         self.iterations += 1
 
@@ -192,7 +196,7 @@ class Optimizer:
         Speed: one buffer per (shape, dtype, slot) is shared by all parameters of that shape,
         so step() allocates nothing after its first call.
         """
-        key = (w.shape, w.dtype.str, slot)
+        key = (w.shape, w.dtype, slot)
         buffer = self._workspace.get(key)
         if buffer is None:
             buffer = self._workspace[key] = array_module(w).empty_like(w)
