@@ -252,3 +252,37 @@ def test_every_tensor_method_in_the_contract_is_reachable():
         assert callable(getattr(tg.Tensor, name)), name
     for name in "maximum minimum where concatenate stack zeros ones randn arange tensor".split():
         assert callable(getattr(tg, name)), name
+
+
+@pytest.mark.parametrize("bias", ["vector", "row", "none"])
+@given(data=st.data())
+def test_fused_linear_matches_matmul_plus_bias(bias, data):
+    batch = data.draw(st.sampled_from([(), (3,), (2, 3)]), label="batch")
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    x = data.draw(arrays(batch + (n_in,)))
+    w = data.draw(arrays((n_in, n_out)))
+    b = data.draw(arrays({"vector": (n_out,), "row": (1, n_out), "none": (n_out,)}[bias]))
+    ts = [tg.Tensor(a.copy(), requires_grad=True) for a in (x, w, b)]
+    if bias == "none":
+        fn = lambda x_, w_, b_: tg.ops.linear(x_, w_)  # noqa: E731
+        expected = x @ w
+    else:
+        fn = tg.ops.linear
+        expected = x @ w + b
+    np.testing.assert_allclose(fn(*ts).numpy(), expected, rtol=1e-12, atol=1e-12)
+    ts[2].requires_grad = bias != "none"
+    assert tg.gradcheck(fn, ts)
+    assert tg.gradgradcheck(fn, ts)
+
+
+def test_linear_shape_error_names_both_shapes():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) does not fit weight"):
+        tg.ops.linear(tg.zeros(2, 3), tg.zeros(4, 5))
+
+
+def test_zero_dim_leaf_gets_an_array_gradient():
+    x = tg.Tensor(np.float64(2.0), requires_grad=True)
+    y = tg.Tensor(np.float64(3.0), requires_grad=True)
+    (x / y).backward()
+    assert isinstance(y.grad, tg.Tensor) and isinstance(y.grad.data, np.ndarray)
+    assert y.grad.item() == pytest.approx(-2.0 / 9.0)

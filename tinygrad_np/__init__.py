@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd, data, metrics, optim, reference
+from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, viz
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
+from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_np.io import load, save
-from tinygrad_np.ops import concatenate, cross_entropy, maximum, minimum, stack, where
+from tinygrad_np.ops import concatenate, cross_entropy, linear, maximum, minimum, stack, where
 from tinygrad_np.rng import manual_seed
 from tinygrad_np.tensor import Tensor
 
@@ -27,27 +28,33 @@ __all__ = [
     "Tensor",
     "arange",
     "autograd",
+    "compare",
     "concatenate",
-    "data",
-    "load",
-    "metrics",
-    "save",
     "cross_entropy",
+    "data",
     "enable_grad",
+    "exercise",
+    "find_wrong_op",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
+    "linear",
+    "load",
     "manual_seed",
     "maximum",
+    "metrics",
     "minimum",
-    "reference",
+    "nn",
     "no_grad",
     "ones",
-    "optim",
     "ones_like",
+    "optim",
     "randn",
+    "reference",
+    "save",
     "stack",
     "tensor",
+    "viz",
     "where",
     "zeros",
     "zeros_like",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,32 +160,47 @@ def run_backward(
     hook: BackwardHook | None = None,
 ) -> list[Any] | None:
     """The backward pass. With ``inputs``, return their gradients instead of accumulating
-    into leaves' ``.grad`` (that is ``grad()``); otherwise accumulate and return None."""
+    into leaves' ``.grad`` (that is ``grad()``); otherwise accumulate and return None.
+
+    Ops run in reverse creation order: every op was created after the ops that made its
+    inputs, so when an op is popped from the max-heap below, every consumer of its output has
+    already sent its share and the gradient is complete. Traversal and backward are one loop,
+    and leaves never enter the heap: their gradients are added as they arrive.
+    """
     from tinygrad_np.tensor import Tensor
 
-    order = toposort(roots)
-    grads: dict[int, Any] = {}
-    for root, g in zip(roots, root_grads):
-        grads[id(root)] = grads[id(root)] + g if id(root) in grads else g
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    found: list[Any] = [None] * len(inputs) if inputs is not None else []
+    grads: dict[Any, Any] = {}  # op -> gradient of its output, popped when the op runs
+    heap: list[tuple[int, Any]] = []
+    leaf_grads: dict[int, Any] | None = None if inputs is None else {}
+    wanted = None if inputs is None else {t._ctx: t for t in inputs if t._ctx is not None}
+    found: dict[int, Any] = {}
     stored: set[int] = {id(g) for g in root_grads}  # arrays a leaf may not own alone
     anomaly = _state.anomaly
+
+    def send(parent: Tensor, pg: Any) -> None:
+        ctx = parent._ctx
+        if ctx is None:
+            if leaf_grads is None:
+                _accumulate_leaf(parent, pg, stored, Tensor)
+            else:
+                key = id(parent)
+                leaf_grads[key] = leaf_grads[key] + pg if key in leaf_grads else pg
+        elif ctx in grads:
+            grads[ctx] = grads[ctx] + pg
+        else:
+            grads[ctx] = pg
+            heappush(heap, (-ctx.seq, ctx))
 
     prev_mode, prev_graph = _state.grad_enabled, _state.graph_backward
     _state.grad_enabled = _state.graph_backward = create_graph
     try:
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if wanted is not None and id(node) in wanted:
-                found[wanted[id(node)]] = g
-            ctx = node._ctx
-            if ctx is None:
-                if wanted is None:
-                    _accumulate_leaf(node, g, stored, Tensor)
-                continue
+        for root, g in zip(roots, root_grads):
+            send(root, g)
+        while heap:
+            ctx = heappop(heap)[1]
+            g = grads.pop(ctx)
+            if wanted is not None and ctx in wanted:
+                found[id(wanted[ctx])] = g
             if ctx.freed:
                 raise RuntimeError(
                     f"backward through '{ctx.name}' a second time: its saved values were "
@@ -192,34 +208,38 @@ def run_backward(
                     "backward() if you need to run backward twice."
                 )
             parent_grads = ctx.backward(ctx, g)
-            if not isinstance(parent_grads, tuple):
+            if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
-            if len(parent_grads) != len(ctx.parents):
+            parents = ctx.parents
+            if len(parent_grads) != len(parents):
                 raise RuntimeError(
                     f"the backward of '{ctx.name}' returned {len(parent_grads)} gradients "
-                    f"for {len(ctx.parents)} inputs"
+                    f"for {len(parents)} inputs"
                 )
-            sent = []
-            for i, (parent, pg, needed) in enumerate(
-                zip(ctx.parents, parent_grads, ctx.needs_input_grad)
-            ):
-                if not needed or pg is None:
-                    sent.append(None)
-                    continue
-                if pg.shape != parent.shape:
-                    pg = _fit_to_parent(ctx.name, i, pg, parent.shape)
-                if anomaly:
-                    _check_finite(ctx.name, i, pg)
-                key = id(parent)
-                grads[key] = grads[key] + pg if key in grads else pg
-                sent.append(pg)
+            sent = [] if hook is not None else None
+            for i, needed in enumerate(ctx.needs_input_grad):
+                pg = parent_grads[i] if needed else None
+                if pg is not None:
+                    parent = parents[i]
+                    if pg.shape != parent.data.shape:
+                        pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
+                    if anomaly:
+                        _check_finite(ctx.name, i, pg)
+                    send(parent, pg)
+                if sent is not None:
+                    sent.append(pg)
             if hook is not None:
-                hook(node, g, tuple(sent))
-            if not retain_graph:
-                ctx.release()
+                hook(ctx._output(), g, tuple(sent))
+            if not retain_graph:  # free saved arrays now: memory stays flat across steps
+                ctx.saved = ()
+                ctx.freed = True
     finally:
         _state.grad_enabled, _state.graph_backward = prev_mode, prev_graph
-    return found if inputs is not None else None
+    if inputs is None:
+        return None
+    if leaf_grads:
+        found.update(leaf_grads)
+    return [found.get(id(t)) for t in inputs]
 
 
 def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
@@ -244,20 +264,23 @@ def _check_finite(name: str, i: int, grad: Any) -> None:
 
 def _accumulate_leaf(node: Tensor, g: Any, stored: set[int], tensor_cls: type) -> None:
     """Add ``g`` into ``node.grad``, in the leaf's dtype, never aliasing another leaf's grad."""
-    if isinstance(g, tensor_cls):  # create_graph: keep the gradient's own graph
-        if g.dtype != node.dtype:
-            g = g.astype(node.dtype)
+    dtype = node.data.dtype
+    if isinstance(g, np.generic):  # NumPy gives scalars from 0-d math
+        g = np.asarray(g)
+    if type(g) is not np.ndarray:  # create_graph: keep the gradient's own graph
+        if g.dtype != dtype:
+            g = g.astype(dtype)
         node.grad = g if node.grad is None else node.grad + g
         return
-    if g.dtype != node.data.dtype:
-        g = g.astype(node.data.dtype)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    elif node.grad is None and (id(g) in stored or not g.flags.writeable):
+        # A pass-through backward (add, reshape) can hand the same array to two leaves, or a
+        # read-only broadcast view: copy only then, so .grad is always the leaf's own array.
+        g = g.copy()
     if node.grad is not None:
         node.grad = tensor_cls._wrap(node.grad.data + g, False)
         return
-    # A pass-through backward (add, reshape) can hand the same array to two leaves, or a
-    # read-only broadcast view: copy only then, so .grad is always the leaf's own array.
-    if id(g) in stored or not g.flags.writeable:
-        g = g.copy()
     stored.add(id(g))
     node.grad = tensor_cls._wrap(g, False)
 

@@ -8,6 +8,7 @@ records the instance itself as the node's context: its parents, and what it save
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import Any
 
@@ -17,6 +18,9 @@ from tinygrad_np import autograd
 from tinygrad_np.tensor import Tensor
 
 _state = autograd._state
+# Ops are numbered as they are created: reverse creation order is a topological order,
+# which is all backward needs (see autograd.run_backward).
+_creation_order = itertools.count()
 
 
 class Function:
@@ -102,14 +106,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays; record the op when a Tensor input needs grad."""
         ctx = cls()
-        arrays = []
-        requires_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                requires_grad = requires_grad or a.requires_grad
-            else:
-                arrays.append(a)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -119,13 +116,16 @@ class Function:
             array = np.asarray(out)
             ctx.saved = tuple(array if v is out else v for v in ctx.saved)
             out = array
-        requires_grad = requires_grad and _state.grad_enabled
-        result = Tensor._wrap(out, requires_grad)
-        if requires_grad:
-            ctx.parents = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            ctx._output = weakref.ref(result)
-            result._ctx = ctx
+        needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if True not in needs or not _state.grad_enabled:
+            return Tensor._wrap(out, False)
+        result = Tensor._wrap(out, True)
+        ctx.parents = args
+        ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
+        ctx.needs_input_grad = needs
+        ctx._output = weakref.ref(result)  # weak: the output owns its op, not the reverse
+        ctx.seq = next(_creation_order)
+        result._ctx = ctx
         return result
 
 

@@ -146,12 +146,14 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.mask = x > 0
-        return xp.maximum(x, 0)
+        z = xp.maximum(x, 0)
+        ctx.save_for_backward(z)  # the mask is built in backward: inference never pays for it
+        return z
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.mask
+        (z,) = ctx.saved_tensors
+        return g * (_data(z) > 0)
 
 
 class Sigmoid(Function):
@@ -540,6 +542,61 @@ class Matmul(Function):
         return gx, gy
 
 
+class Linear(Function):
+    """z = x @ w + b  (x: (..., in), w: (in, out), b: (out,) or (1, out));
+    dz/dx = g @ w^T,  dz/dw = x^T @ g,  dz/db = g summed over the batch.
+
+    One node instead of matmul + add: dense layers are most of a small net's graph.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        if x.ndim == 0 or x.shape[-1] != w.shape[0] or w.ndim != 2:
+            raise ValueError(
+                f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
+                "(expected input (..., in) and weight (in, out))"
+            )
+        z = x @ w
+        if b is not None:
+            if b.ndim <= z.ndim:
+                z += b  # z is a fresh array: add the bias in place
+            else:  # a (1, out) bias on a single sample broadcasts the result up
+                z = z + b
+        ctx.save_for_backward(x, w)
+        ctx.bias_shape = None if b is None else b.shape
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, *need_b = ctx.needs_input_grad
+        gx = g @ w.T if need_x else None  # w is 2-D, so .T is the matrix transpose
+        gw = gb = None
+        if need_w or (need_b and need_b[0]):
+            g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
+            if need_w:
+                x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+                gw = x2.T @ g2
+            if need_b and need_b[0]:
+                gb = g2.sum(axis=0)
+                if gb.shape != ctx.bias_shape:
+                    gb = gb.reshape(ctx.bias_shape)
+        return (gx, gw, gb) if need_b else (gx, gw)
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The dense layer of the NNFS book, ``x @ weight + bias``, as one fused op.
+
+    >>> import tinygrad_np as tg
+    >>> linear(tg.ones(2, 3), tg.ones(3, 4), tg.zeros(4)).shape
+    (2, 4)
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
 # ================================ softmax and cross-entropy ==================================
 
 
@@ -593,36 +650,44 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, reduction="mean"):
-        logp = _log_softmax(logits, -1)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        e = xp.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
         n = logits.shape[0]
+        # -log softmax(x)_y = log(sum exp(shifted)) - shifted_y: gather n values, not n*C
         if target.ndim == 1:
-            losses = -logp[xp.arange(n), target]
+            rows = xp.arange(n)
+            losses = xp.log(total[:, 0]) - shifted[rows, target]
         else:
-            losses = -(target * logp).sum(axis=-1)
-        ctx.reduction, ctx.target, ctx.n = reduction, target, n
-        ctx.save_for_backward(logits, logp)
+            rows = None
+            losses = -(target * (shifted - xp.log(total))).sum(axis=-1)
+        ctx.reduction, ctx.target, ctx.rows = reduction, target, rows
+        ctx.save_for_backward(logits, e / total)
         if reduction == "mean":
-            return losses.mean()
+            return losses.sum() / n
         if reduction == "sum":
             return losses.sum()
         return losses
 
     @staticmethod
     def backward(ctx, g):
-        logits, logp = ctx.saved_tensors
-        target = ctx.target
+        logits, probs = ctx.saved_tensors
+        target, rows = ctx.target, ctx.rows
+        n = logits.shape[0]
         if isinstance(g, Tensor):  # create_graph: softmax must stay a function of the logits
             grad = Softmax.apply(logits, axis=-1) - _one_hot(target, logits.shape, logits.dtype)
-        elif target.ndim == 1:
-            grad = xp.exp(logp)
-            grad[xp.arange(ctx.n), target] -= 1
+            scale = g / n if ctx.reduction == "mean" else g
+            return grad * (scale.reshape((-1, 1)) if ctx.reduction == "none" else scale), None
+        if ctx.reduction == "none":
+            scale = g.reshape((-1, 1))
         else:
-            grad = xp.exp(logp) - target
-        if ctx.reduction == "mean":
-            return grad * (g / ctx.n), None
-        if ctx.reduction == "sum":
-            return grad * g, None
-        return grad * g.reshape((-1, 1)), None
+            scale = g / n if ctx.reduction == "mean" else g
+        grad = probs * scale  # (softmax - onehot) * scale, with one allocation
+        if rows is None:
+            grad -= target * scale
+        else:
+            grad[rows, target] -= scale if scale.ndim == 0 else scale[:, 0]
+        return grad, None
 
 
 def _one_hot(target: Any, shape: tuple[int, ...], dtype: Any) -> Any:
@@ -633,6 +698,46 @@ def _one_hot(target: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     return out
 
 
+def check_reduction(name: str, reduction: str) -> str:
+    """A loss's ``reduction`` argument, or a ValueError naming the loss."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    return reduction
+
+
+def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
+    """Integer labels (N,) in [0, C) or one-hot (N, C), checked against predictions (N, C).
+
+    Every classification loss calls this, so a bad label gets the same clear error anywhere.
+    """
+    t = xp.asarray(_data(target))
+    if x.ndim != 2:
+        raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
+    n, c = x.shape
+    if t.ndim == 1:
+        if t.dtype.kind not in "iu":
+            raise ValueError(
+                f"{name}: class labels must be integers, got dtype {t.dtype} "
+                "(convert with y.astype(int), or pass one-hot targets of shape (N, C))"
+            )
+        if t.shape[0] != n:
+            raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
+        # a wrong label must not wrap around; ufunc reductions skip ndarray.min's wrapper
+        if n and (xp.minimum.reduce(t) < 0 or xp.maximum.reduce(t) >= c):
+            bad = t[(t < 0) | (t >= c)][0]
+            raise ValueError(
+                f"{name}: label {bad} is out of range for {c} classes (labels must be in "
+                f"[0, {c - 1}])"
+            )
+        return t
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{name}: one-hot targets of shape {t.shape} do not match input {x.shape} "
+            "(integer labels must be 1-D)"
+        )
+    return t.astype(x.dtype, copy=False)
+
+
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from logits (N, C) and labels: class indices (N,) or one-hot (N, C).
 
@@ -641,40 +746,10 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     >>> float(cross_entropy(logits, [2]).item())  # finite, unlike log(softmax) in float32
     20000.0
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}"
-        )
+    check_reduction("cross_entropy", reduction)
     if not isinstance(logits, Tensor):
         logits = Tensor(logits)
-    t = _data(target)
-    t = xp.asarray(t)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    n, c = logits.shape
-    if t.ndim == 1 and t.dtype.kind in "iu":
-        if t.shape[0] != n:
-            raise ValueError(
-                f"cross_entropy: {t.shape[0]} labels for {n} rows of logits {logits.shape}"
-            )
-        if n and (t.min() < 0 or t.max() >= c):
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(
-                f"cross_entropy: label {bad} is out of range for {c} classes (labels must be "
-                f"in [0, {c - 1}])"
-            )
-    elif t.ndim == 2:
-        if t.shape != logits.shape:
-            raise ValueError(
-                f"cross_entropy: one-hot targets of shape {t.shape} do not match logits "
-                f"{logits.shape}"
-            )
-        t = t.astype(logits.dtype, copy=False)
-    else:
-        raise ValueError(
-            f"cross_entropy: targets must be integer class indices of shape ({n},) or one-hot "
-            f"of shape {logits.shape}, got shape {t.shape} and dtype {t.dtype}"
-        )
+    t = check_class_targets("cross_entropy", logits, target)
     return CrossEntropy.apply(logits, t, reduction=reduction)
 
 

@@ -163,6 +163,10 @@ class Tensor:
         ``gradient`` is needed unless this tensor has one element. The graph's saved values
         are freed afterwards unless ``retain_graph`` (or ``create_graph``) is set.
         """
+        if gradient is None and not create_graph and self.requires_grad and self.data.size == 1:
+            # the common case, a scalar loss: skip the argument checks of the general path
+            autograd.run_backward([self], [np.ones_like(self.data)], retain_graph)
+            return
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     # --- operators -----------------------------------------------------------------------
