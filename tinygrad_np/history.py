@@ -85,6 +85,11 @@ def _number(value: Any) -> str:
 # ---------------------------------------------------------------- reporting progress
 
 
+def _loss_text(value: float) -> str:
+    # regression losses fall below 1e-4, where four decimals would print 0.0000
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
 def _short(key: str) -> str:
     return key.replace("regression_accuracy", "acc").replace("accuracy", "acc")
 
@@ -151,22 +156,21 @@ def _postfix(logs: dict[str, Any]) -> str:
         if key == "lr":
             parts.append(f"lr={_number(value)}")
         else:
-            parts.append(
-                f"{_short(key)}={value:.4f}" if "loss" in key else f"{_short(key)}={value:.3f}"
-            )
+            text = _loss_text(value) if "loss" in key else f"{value:.3f}"
+            parts.append(f"{_short(key)}={text}")
     return ", ".join(parts)
 
 
 def _line(epoch: int, epochs: int, logs: dict[str, Any]) -> str:
     """One book-style line: epoch, loss (with its data and regularisation parts), metrics."""
     width = len(str(epochs))
-    text = f"epoch {epoch:>{width}}/{epochs}  loss {logs['loss']:.4f}"
+    text = f"epoch {epoch:>{width}}/{epochs}  loss {_loss_text(logs['loss'])}"
     if logs.get("reg_loss"):
-        text += f" (data {logs['data_loss']:.4f}, reg {logs['reg_loss']:.4f})"
+        text += f" (data {_loss_text(logs['data_loss'])}, reg {_loss_text(logs['reg_loss'])})"
     for key, value in logs.items():
         if key in ("epoch", "loss", "data_loss", "reg_loss", "lr"):
             continue
-        text += f"  {key} {value:.4f}" if "loss" in key else f"  {key} {value:.3f}"
+        text += f"  {key} {_loss_text(value) if 'loss' in key else f'{value:.3f}'}"
     if "lr" in logs:
         text += f"  lr {_number(logs['lr'])}"
     return text
