@@ -19,7 +19,7 @@ from tinygrad_np.train import fit
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Spiral data, L2 and dropout (book ch. 14-15)")
-    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 1501)))
+    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 1001)))
     parser.add_argument("--samples", type=int, default=1000, help="training points per class")
     args = parser.parse_args(argv)
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     optimizer = tg.optim.Adam(model.parameters(), lr=0.05, decay=5e-5, eps=1e-7)
     history = fit(
         model, nn.CrossEntropyLoss(), optimizer, data, args.epochs,
-        val_data=validation, print_every=500,
+        val_data=validation, print_every=250,
     )  # fmt: skip
 
     last = history.last()

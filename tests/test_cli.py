@@ -39,8 +39,7 @@ def test_printed_numbers_are_those_of_the_trained_model(tmp_path, capsys):
     path = str(tmp_path / "run.ckpt")
     cli.main(["train", "spiral", *QUICK, "--save", path, "--seed", "4"])
     out = capsys.readouterr().out
-    args = cli.build_parser().parse_args(["train", "spiral", "--seed", "4"])
-    cli._check_args(cli.build_parser(), args)
+    args = cli.parse_args(["train", "spiral", "--seed", "4"])
     model = cli.build_model(args)
     assert load_checkpoint(path, model, cli.build_optimizer(args, model.parameters())) == 30
     X_test, y_test = tg.data.spiral_data(100, 3, seed=5)
@@ -76,8 +75,7 @@ def test_progress_lines_when_not_on_a_terminal(capsys):
     ],
 )
 def test_optimizers_get_the_book_defaults_unless_overridden(flags, kind, settings, capsys):
-    args = cli.build_parser().parse_args(["train", *flags])
-    cli._check_args(cli.build_parser(), args)
+    args = cli.parse_args(["train", *flags])
     model = cli.build_model(args)
     optimizer = cli.build_optimizer(args, model.parameters())
     assert type(optimizer) is kind
@@ -87,8 +85,14 @@ def test_optimizers_get_the_book_defaults_unless_overridden(flags, kind, setting
     assert f"with {kind.__name__}(" in capsys.readouterr().out
 
 
+def test_mini_batches_take_several_steps_per_epoch(tmp_path):
+    path = str(tmp_path / "run.ckpt")
+    cli.main(["train", "--epochs", "3", "--batch-size", "64", "--no-progress", "--save", path])
+    assert tg.load(path)["optimizer"]["step"] == 3 * 5  # 300 samples in batches of 64
+
+
 def test_model_flags_shape_the_network():
-    args = cli.build_parser().parse_args(
+    args = cli.parse_args(
         ["train", "--hidden", "8", "--classes", "4", "--l2", "5e-4", "--l1", "1e-4",
          "--dropout", "0.1"]
     )  # fmt: skip
@@ -153,6 +157,7 @@ def test_save_into_a_missing_directory_fails_before_training(tmp_path, capsys):
         cli.main(["train", *QUICK, "--save", str(path)])
     assert exit_info.value.code == 2
     captured = capsys.readouterr()
+    assert "tinygrad-np train: error: --save: cannot write" in captured.err
     assert "does not exist" in captured.err and "nowhere" in captured.err
     assert captured.out == ""
 

@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_defaults_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    train.set_defaults(command_parser=train)  # so later checks report with this usage line
     add = train.add_argument
     add("dataset", nargs="?", choices=sorted(DATASETS), help="data set (default: spiral)")
     add("--dataset", dest="dataset_option", choices=sorted(DATASETS), metavar="{spiral,vertical}",
@@ -271,6 +272,19 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check a command line (usage errors exit with status 2, as argparse does).
+
+    >>> args = parse_args(["train", "--optimizer", "sgd"])
+    >>> args.dataset, args.optimizer, args.epochs
+    ('spiral', 'sgd', 10001)
+    """
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        _check_args(args.command_parser, args)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tinygrad-np`` console script; returns the exit status.
 
@@ -278,13 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     training a 2-64-3 network on spiral data (300 samples) with Adam(lr=0.02, decay=5e-07)...
     0
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "train":
-        _check_args(parser, args)
-        return train_command(args)
-    parser.error(f"unknown command {args.command!r}")  # unreachable: argparse checks choices
-    return 2
+    args = parse_args(argv)
+    return train_command(args)  # "train" is the only command; argparse refused the rest
 
 
 if __name__ == "__main__":

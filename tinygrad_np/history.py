@@ -143,9 +143,7 @@ def _make_bar(first_epoch: int, epochs: int, stream: TextIO) -> Any:
         from tqdm import tqdm
     except ImportError:
         return None  # the plain lines take over: tqdm is the optional extra "progress"
-    return tqdm(
-        total=epochs, initial=first_epoch, desc="training", unit="epoch", file=stream, ascii=None
-    )
+    return tqdm(total=epochs, initial=first_epoch, unit="epoch", file=stream, dynamic_ncols=True)
 
 
 def _postfix(logs: dict[str, Any]) -> str:
@@ -156,7 +154,7 @@ def _postfix(logs: dict[str, Any]) -> str:
         if key == "lr":
             parts.append(f"lr={_number(value)}")
         else:
-            text = _loss_text(value) if "loss" in key else f"{value:.3f}"
+            text = f"{value:.4g}" if "loss" in key else f"{value:.3f}"
             parts.append(f"{_short(key)}={text}")
     return ", ".join(parts)
 
