@@ -264,8 +264,12 @@ def fit(
         done = int(state["epoch"])
         history = History(state.get("history") or {})
 
+    saved = done
+
     def save(epoch: int) -> None:
+        nonlocal saved
         save_checkpoint(checkpoint, model, optimizer, epoch, stateful, history=history.as_dict())
+        saved = epoch
 
     report = ProgressReport(progress, done, epochs, print_every)
     epoch = done
@@ -292,7 +296,7 @@ def fit(
                 break
     finally:
         report.close()
-    if checkpoint is not None and epoch > done:
+    if checkpoint is not None and epoch > saved:
         save(epoch)
     return history
 
