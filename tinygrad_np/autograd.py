@@ -169,10 +169,10 @@ def run_backward(
     """
     from tinygrad_np.tensor import Tensor
 
-    grads: dict[Any, Any] = {}  # op -> gradient of its output, popped when the op runs
-    heap: list[tuple[int, Any]] = []
+    grads: dict[Tensor, Any] = {}  # node -> gradient of it, popped when its op runs
+    heap: list[tuple[int, Tensor]] = []  # (-creation number, node): newest op first
     leaf_grads: dict[int, Any] | None = None if inputs is None else {}
-    wanted = None if inputs is None else {t._ctx: t for t in inputs if t._ctx is not None}
+    wanted = None if inputs is None else {id(t) for t in inputs}
     found: dict[int, Any] = {}
     stored: set[int] = {id(g) for g in root_grads}  # arrays a leaf may not own alone
     anomaly = _state.anomaly
@@ -185,11 +185,11 @@ def run_backward(
             else:
                 key = id(parent)
                 leaf_grads[key] = leaf_grads[key] + pg if key in leaf_grads else pg
-        elif ctx in grads:
-            grads[ctx] = grads[ctx] + pg
+        elif parent in grads:  # Tensors hash by identity
+            grads[parent] = grads[parent] + pg
         else:
-            grads[ctx] = pg
-            heappush(heap, (-ctx.seq, ctx))
+            grads[parent] = pg
+            heappush(heap, (-ctx.seq, parent))
 
     prev_mode, prev_graph = _state.grad_enabled, _state.graph_backward
     _state.grad_enabled = _state.graph_backward = create_graph
@@ -197,17 +197,22 @@ def run_backward(
         for root, g in zip(roots, root_grads):
             send(root, g)
         while heap:
-            ctx = heappop(heap)[1]
-            g = grads.pop(ctx)
-            if wanted is not None and ctx in wanted:
-                found[id(wanted[ctx])] = g
+            node = heappop(heap)[1]
+            g = grads.pop(node)
+            ctx = node._ctx
+            if wanted is not None and id(node) in wanted:
+                found[id(node)] = g
             if ctx.freed:
                 raise RuntimeError(
                     f"backward through '{ctx.name}' a second time: its saved values were "
                     "freed by the first backward. Pass retain_graph=True to the first "
                     "backward() if you need to run backward twice."
                 )
+            if create_graph:
+                ctx.output = node  # lets saved_tensors hand back the output as a Tensor
             parent_grads = ctx.backward(ctx, g)
+            if create_graph:
+                ctx.output = None  # no lasting cycle node -> ctx -> node
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
             parents = ctx.parents
@@ -229,7 +234,7 @@ def run_backward(
                 if sent is not None:
                     sent.append(pg)
             if hook is not None:
-                hook(ctx._output(), g, tuple(sent))
+                hook(node, g, tuple(sent))
             if not retain_graph:  # free saved arrays now: memory stays flat across steps
                 ctx.saved = ()
                 ctx.freed = True
@@ -245,6 +250,8 @@ def run_backward(
 def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting, or explain which backward returned a gradient that cannot fit."""
     lead = grad.ndim - len(shape)
+    if lead == 1 and grad.shape[1:] == shape and type(grad) is np.ndarray:
+        return np.add.reduce(grad, axis=0)  # the common case, a bias added to a batch
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise RuntimeError(
             f"the backward of '{name}' returned a gradient of shape {grad.shape} for input "
@@ -264,25 +271,25 @@ def _check_finite(name: str, i: int, grad: Any) -> None:
 
 def _accumulate_leaf(node: Tensor, g: Any, stored: set[int], tensor_cls: type) -> None:
     """Add ``g`` into ``node.grad``, in the leaf's dtype, never aliasing another leaf's grad."""
-    dtype = node.data.dtype
-    if isinstance(g, np.generic):  # NumPy gives scalars from 0-d math
-        g = np.asarray(g)
-    if type(g) is not np.ndarray:  # create_graph: keep the gradient's own graph
-        if g.dtype != dtype:
-            g = g.astype(dtype)
-        node.grad = g if node.grad is None else node.grad + g
+    if type(g) is np.ndarray and g.dtype == node.data.dtype:
+        if node.grad is None:
+            # A pass-through backward (add, reshape) can hand the same array to two leaves,
+            # or a read-only broadcast view: copy only then, so .grad is the leaf's own array.
+            if id(g) in stored or (g.base is not None and not g.flags.writeable):
+                g = g.copy()
+            stored.add(id(g))
+            node.grad = tensor_cls._wrap(g, False)
+        else:
+            node.grad = tensor_cls._wrap(node.grad.data + g, False)
         return
-    if g.dtype != dtype:
-        g = g.astype(dtype)
-    elif node.grad is None and (id(g) in stored or not g.flags.writeable):
-        # A pass-through backward (add, reshape) can hand the same array to two leaves, or a
-        # read-only broadcast view: copy only then, so .grad is always the leaf's own array.
-        g = g.copy()
-    if node.grad is not None:
-        node.grad = tensor_cls._wrap(node.grad.data + g, False)
+    if isinstance(g, np.generic | np.ndarray):  # another dtype, or a scalar from 0-d math
+        g = np.asarray(g).astype(node.data.dtype)
+        stored.add(id(g))
+        node.grad = tensor_cls._wrap(g if node.grad is None else node.grad.data + g, False)
         return
-    stored.add(id(g))
-    node.grad = tensor_cls._wrap(g, False)
+    if g.dtype != node.data.dtype:  # create_graph: keep the gradient's own graph
+        g = g.astype(node.data.dtype)
+    node.grad = g if node.grad is None else node.grad + g
 
 
 def grad(

@@ -9,7 +9,6 @@ records the instance itself as the node's context: its parents, and what it save
 from __future__ import annotations
 
 import itertools
-import weakref
 from typing import Any
 
 import numpy as np
@@ -64,7 +63,7 @@ class Function:
     # --- what forward keeps for backward -------------------------------------------------
     saved: tuple = ()
     freed = False
-    _output: Any = None
+    output: Any = None  # the output Tensor, set only while a create_graph backward runs
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays for backward; the engine drops them after backward (unless retained)."""
@@ -91,9 +90,8 @@ class Function:
         for parent in self.parents:
             if isinstance(parent, Tensor) and parent.data is value:
                 return parent
-        out = self._output() if self._output is not None else None
-        if out is not None and out.data is value:
-            return out
+        if self.output is not None and self.output.data is value:
+            return self.output
         return Tensor._wrap(value, False) if hasattr(value, "shape") else value
 
     def release(self) -> None:
@@ -123,7 +121,6 @@ class Function:
         ctx.parents = args
         ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
         ctx.needs_input_grad = needs
-        ctx._output = weakref.ref(result)  # weak: the output owns its op, not the reverse
         ctx.seq = next(_creation_order)
         result._ctx = ctx
         return result

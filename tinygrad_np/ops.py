@@ -578,7 +578,8 @@ class Linear(Function):
                 x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
                 gw = x2.T @ g2
             if need_b and need_b[0]:
-                gb = g2.sum(axis=0)
+                # add.reduce skips ndarray.sum's Python wrapper: this runs once per layer
+                gb = g2.sum(axis=0) if isinstance(g2, Tensor) else xp.add.reduce(g2, axis=0)
                 if gb.shape != ctx.bias_shape:
                     gb = gb.reshape(ctx.bias_shape)
         return (gx, gw, gb) if need_b else (gx, gw)

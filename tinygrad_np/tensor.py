@@ -165,7 +165,8 @@ class Tensor:
         """
         if gradient is None and not create_graph and self.requires_grad and self.data.size == 1:
             # the common case, a scalar loss: skip the argument checks of the general path
-            autograd.run_backward([self], [np.ones_like(self.data)], retain_graph)
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
+            autograd.run_backward([self], [seed], retain_graph)
             return
         autograd.backward(self, gradient, retain_graph, create_graph)
 
