@@ -1,0 +1,34 @@
+"""Spiral data, RMSprop (the NNFS book, chapter 10: lr 0.02, decay 1e-5, rho 0.999).
+
+The book's ``rho`` (the running average's memory) is PyTorch's ``alpha``.
+
+    python examples/spiral_rmsprop.py [--epochs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+from tinygrad_np.train import fit
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Spiral data, RMSprop (book ch. 10)")
+    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 10001)))
+    args = parser.parse_args(argv)
+
+    tg.manual_seed(0)
+    data = tg.data.spiral_data(samples=100, classes=3, seed=0)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 3))
+    optimizer = tg.optim.RMSprop(model.parameters(), lr=0.02, decay=1e-5, alpha=0.999, eps=1e-7)
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, data, args.epochs, print_every=1000)
+
+    last = history.last()
+    print(f"result: epochs={args.epochs} loss={last['loss']:.4f} accuracy={last['accuracy']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

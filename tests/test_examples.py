@@ -1,0 +1,80 @@
+"""Every script in examples/ runs as ``python examples/NAME.py --epochs N`` and reports."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+NUMBER = r"[0-9]+\.[0-9]+(?:e-?[0-9]+)?"
+
+# script -> the metric its result line reports after the loss
+CASES = {
+    "spiral_sgd": "accuracy",
+    "spiral_momentum": "accuracy",
+    "spiral_adagrad": "accuracy",
+    "spiral_rmsprop": "accuracy",
+    "spiral_adam": "accuracy",
+    "spiral_l2_dropout": "accuracy",
+    "binary_logistic": "accuracy",
+    "sine_regression": "regression_accuracy",
+    "digits_mlp": "accuracy",
+}
+
+
+def run_example(name: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, f"{name}.py"), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_training_examples_are_all_there():
+    scripts = {f[:-3] for f in os.listdir(EXAMPLES) if f.endswith(".py")}
+    assert set(CASES) <= scripts
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_example_runs_and_prints_its_result(name):
+    if name == "digits_mlp":
+        pytest.importorskip("sklearn")
+    args = ["--epochs", "3"]
+    if name == "spiral_l2_dropout":
+        args += ["--samples", "100"]  # the book's 1,000 per class is for the full run
+    out = run_example(name, *args)
+    pattern = rf"^result: epochs=3 loss=({NUMBER}) .*\b{CASES[name]}=({NUMBER})"
+    match = re.search(pattern, out, re.MULTILINE)
+    assert match, out
+    loss, metric = float(match.group(1)), float(match.group(2))
+    assert loss > 0 and 0.0 <= metric <= 1.0
+
+
+def test_digits_says_it_is_skipped_without_scikit_learn(tmp_path):
+    # a stand-in package named sklearn that fails to import hides the real one
+    (tmp_path / "sklearn").mkdir()
+    (tmp_path / "sklearn" / "__init__.py").write_text("raise ImportError('no sklearn here')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), ROOT])}
+    done = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "digits_mlp.py"), "--epochs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("skipped: load_digits needs scikit-learn")
+
+
+def test_epochs_can_come_from_the_environment():
+    env_out = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "spiral_sgd.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": ROOT, "EPOCHS": "2"},
+    )  # fmt: skip
+    assert env_out.returncode == 0, env_out.stderr
+    assert "result: epochs=2 " in env_out.stdout
