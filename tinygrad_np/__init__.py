@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, viz
+from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, train, viz
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
@@ -54,6 +54,7 @@ __all__ = [
     "save",
     "stack",
     "tensor",
+    "train",
     "viz",
     "where",
     "zeros",
