@@ -1,6 +1,6 @@
 """``Tensor``: an array plus what autograd needs (grad, requires_grad, the op that made it).
 
-Every method here is one line that hands its work to an op in ``ops.py``, where the op's
+Every method here is one line that hands its work to an op in ``tinygrad_np.ops``, where the op's
 forward and backward sit side by side.
 """
 
