@@ -226,8 +226,17 @@ def run_backward(
                 pg = parent_grads[i] if needed else None
                 if pg is not None:
                     parent = parents[i]
-                    if pg.shape != parent.data.shape:
-                        pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
+                    try:  # free unless it raises: a backward must return arrays, or None
+                        if pg.shape != parent.data.shape:
+                            pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
+                    except AttributeError:
+                        if hasattr(pg, "shape"):
+                            raise
+                        raise TypeError(
+                            f"the backward of '{ctx.name}' returned a {type(pg).__name__} for "
+                            f"input {i} of shape {parent.data.shape}; return an array of that "
+                            "shape (or None when the input needs no gradient)"
+                        ) from None
                     if anomaly:
                         _check_finite(ctx.name, i, pg)
                     send(parent, pg)
