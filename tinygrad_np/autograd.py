@@ -210,7 +210,11 @@ def run_backward(
                 )
             if create_graph:
                 ctx.output = node  # lets saved_tensors hand back the output as a Tensor
-            parent_grads = ctx.backward(ctx, g)
+            if anomaly:  # the finiteness check below names the op; NumPy's warning would not
+                with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                    parent_grads = ctx.backward(ctx, g)
+            else:
+                parent_grads = ctx.backward(ctx, g)
             if create_graph:
                 ctx.output = None  # no lasting cycle node -> ctx -> node
             if type(parent_grads) is not tuple:
