@@ -50,7 +50,7 @@ def test_module_methods():
     net = Net()
     names = [name for name, _ in net.named_parameters()]
     assert names == ["body.0.weight", "body.0.bias", "head.weight", "head.bias"]
-    assert [p for p in net.parameters()] == [p for _, p in net.named_parameters()]
+    assert [id(p) for p in net.parameters()] == [id(p) for _, p in net.named_parameters()]
     state = net.state_dict()
     assert list(state) == names and all(isinstance(v, np.ndarray) for v in state.values())
     assert net.eval() is net and not net.training and not net.body[2].training
