@@ -9,11 +9,14 @@ Part 2 plants the three classic derivation mistakes (a missing ``/ n_samples``, 
 matmul, ReLU's mask taken from the wrong tensor) and shows how ``compare_layer`` /
 ``compare_loss``, ``find_wrong_op`` and ``tg.gradcheck`` report each one.
 
-Run:  python examples/derivation_check.py            (under 15 seconds)
+Run:  python examples/derivation_check.py [--epochs 1000]   (under 15 seconds)
 See docs/derivations.md for what the numbers mean.
 """
 
 from __future__ import annotations
+
+import argparse
+import os
 
 import numpy as np
 
@@ -219,6 +222,13 @@ def mistakes() -> None:
 
 
 if __name__ == "__main__":
-    trainings()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=int(os.environ.get("EPOCHS", 1000)),
+        help="full-batch steps of the SGD comparison (Adam's runs twice as long)",
+    )
+    trainings(parser.parse_args().epochs)
     adam_effective_learning_rates()
     mistakes()

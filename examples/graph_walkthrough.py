@@ -16,11 +16,13 @@ What it writes into the output folder (default ./graph_walkthrough_out):
 and, when Graphviz's ``dot`` program is installed, an .svg and a .png of each graph.
 
 Run:  python examples/graph_walkthrough.py [--out DIR] [--steps 300] [--hidden 4]
+      (--epochs N is another name for --steps N)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -110,7 +112,13 @@ def main(out: Path, steps: int = 300, hidden: int = 4, lr: float = 1.0, seed: in
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("graph_walkthrough_out"))
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument(
+        "--steps",
+        "--epochs",
+        type=int,
+        default=int(os.environ.get("EPOCHS", 300)),
+        help="full-batch gradient-descent steps (--epochs says the same)",
+    )
     parser.add_argument("--hidden", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)

@@ -78,3 +78,15 @@ def test_epochs_can_come_from_the_environment():
     )  # fmt: skip
     assert env_out.returncode == 0, env_out.stderr
     assert "result: epochs=2 " in env_out.stdout
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("derivation_check", "SGD (learning_rate 1.0, decay 1e-3), 3 steps"),
+        ("graph_walkthrough", "3 steps of plain gradient descent"),
+    ],
+)
+def test_the_other_examples_take_epochs_too(name, expected, tmp_path):
+    out = run_example(name, "--epochs", "3", *(["--out", str(tmp_path)] if "graph" in name else []))
+    assert expected in out

@@ -210,7 +210,11 @@ def run_backward(
                 )
             if create_graph:
                 ctx.output = node  # lets saved_tensors hand back the output as a Tensor
-            parent_grads = ctx.backward(ctx, g)
+            if anomaly:  # the finiteness check below names the op; NumPy's warning would not
+                with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                    parent_grads = ctx.backward(ctx, g)
+            else:
+                parent_grads = ctx.backward(ctx, g)
             if create_graph:
                 ctx.output = None  # no lasting cycle node -> ctx -> node
             if type(parent_grads) is not tuple:
@@ -226,8 +230,17 @@ def run_backward(
                 pg = parent_grads[i] if needed else None
                 if pg is not None:
                     parent = parents[i]
-                    if pg.shape != parent.data.shape:
-                        pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
+                    try:  # free unless it raises: a backward must return arrays, or None
+                        if pg.shape != parent.data.shape:
+                            pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
+                    except AttributeError:
+                        if hasattr(pg, "shape"):
+                            raise
+                        raise TypeError(
+                            f"the backward of '{ctx.name}' returned a {type(pg).__name__} for "
+                            f"input {i} of shape {parent.data.shape}; return an array of that "
+                            "shape (or None when the input needs no gradient)"
+                        ) from None
                     if anomaly:
                         _check_finite(ctx.name, i, pg)
                     send(parent, pg)

@@ -115,8 +115,8 @@ class Function:
             ctx.saved = tuple(array if v is out else v for v in ctx.saved)
             out = array
         needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        if True not in needs or not _state.grad_enabled:
-            return Tensor._wrap(out, False)
+        if True not in needs or not _state.grad_enabled or out.dtype.kind not in "fc":
+            return Tensor._wrap(out, False)  # integer and boolean results carry no gradient
         result = Tensor._wrap(out, True)
         ctx.parents = args
         ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
