@@ -395,5 +395,10 @@ def backward(
     tensor: Tensor, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
+    if gradient is None and not create_graph and tensor.requires_grad and tensor.data.size == 1:
+        # the common case, a scalar loss: skip the argument checks of the general path
+        seed = np.array(1, dtype=tensor.data.dtype).reshape(tensor.data.shape)
+        run_backward([tensor], [seed], retain_graph)
+        return
     roots, seeds = _seeds("backward", [tensor], [gradient], create_graph)
     run_backward(roots, seeds, retain_graph or create_graph, create_graph)

@@ -163,11 +163,6 @@ class Tensor:
         ``gradient`` is needed unless this tensor has one element. The graph's saved values
         are freed afterwards unless ``retain_graph`` (or ``create_graph``) is set.
         """
-        if gradient is None and not create_graph and self.requires_grad and self.data.size == 1:
-            # the common case, a scalar loss: skip the argument checks of the general path
-            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-            autograd.run_backward([self], [seed], retain_graph)
-            return
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     # --- operators -----------------------------------------------------------------------
