@@ -94,11 +94,6 @@ class Function:
             return self.output
         return Tensor._wrap(value, False) if hasattr(value, "shape") else value
 
-    def release(self) -> None:
-        """Drop saved arrays after backward: training loops must not keep every activation."""
-        self.saved = ()
-        self.freed = True
-
     # --- entering the graph ----------------------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
