@@ -25,7 +25,6 @@ class _State(threading.local):
 
     grad_enabled = True
     anomaly = False
-    graph_backward = False  # True while a create_graph=True backward runs
 
 
 _state = _State()
@@ -191,8 +190,8 @@ def run_backward(
             grads[parent] = pg
             heappush(heap, (-ctx.seq, parent))
 
-    prev_mode, prev_graph = _state.grad_enabled, _state.graph_backward
-    _state.grad_enabled = _state.graph_backward = create_graph
+    prev_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph  # a create_graph backward records its own graph
     try:
         for root, g in zip(roots, root_grads):
             send(root, g)
@@ -208,8 +207,8 @@ def run_backward(
                     "freed by the first backward. Pass retain_graph=True to the first "
                     "backward() if you need to run backward twice."
                 )
-            if create_graph:
-                ctx.output = node  # lets saved_tensors hand back the output as a Tensor
+            if create_graph:  # saved_tensors then hands back inputs and output as Tensors
+                ctx.output = node
             if anomaly:  # the finiteness check below names the op; NumPy's warning would not
                 with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
                     parent_grads = ctx.backward(ctx, g)
@@ -252,7 +251,7 @@ def run_backward(
                 ctx.saved = ()
                 ctx.freed = True
     finally:
-        _state.grad_enabled, _state.graph_backward = prev_mode, prev_graph
+        _state.grad_enabled = prev_mode
     if inputs is None:
         return None
     if leaf_grads:

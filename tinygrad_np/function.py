@@ -77,13 +77,13 @@ class Function:
         input comes back as its Tensor and the saved output as the output Tensor, so a backward
         written with operators builds a differentiable graph of the gradient.
         """
+        if self.output is None and not self.freed:  # an ordinary backward: the fast path
+            return self.saved
         if self.freed:
             raise RuntimeError(
                 f"'{self.name}': saved values were freed by an earlier backward; pass "
                 "retain_graph=True to that backward() to keep them"
             )
-        if not _state.graph_backward:
-            return self.saved
         return tuple(self._as_tensor(v) for v in self.saved)
 
     def _as_tensor(self, value: Any) -> Any:

@@ -76,20 +76,22 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        need_x, need_w, *need_b = ctx.needs_input_grad
+        needs = ctx.needs_input_grad
+        need_x, need_w = needs[0], needs[1]
+        need_b = len(needs) == 3 and needs[2]
         gx = g @ w.T if need_x else None  # w is 2-D, so .T is the matrix transpose
         gw = gb = None
-        if need_w or (need_b and need_b[0]):
+        if need_w or need_b:
             g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
             if need_w:
                 x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
                 gw = x2.T @ g2
-            if need_b and need_b[0]:
+            if need_b:
                 # add.reduce skips ndarray.sum's Python wrapper: this runs once per layer
                 gb = g2.sum(axis=0) if isinstance(g2, Tensor) else xp.add.reduce(g2, axis=0)
                 if gb.shape != ctx.bias_shape:
                     gb = gb.reshape(ctx.bias_shape)
-        return (gx, gw, gb) if need_b else (gx, gw)
+        return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
