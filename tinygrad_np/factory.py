@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np.rng import get_rng
+from tinygrad_np.tensor import _DEFAULT_FLOAT as _FLOAT
 from tinygrad_np.tensor import DTypeLike, Tensor
-
-_FLOAT = np.float32
 
 
 def _shape(shape: tuple) -> tuple[int, ...]:

@@ -52,15 +52,6 @@ def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _reduced_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    """The shape a reduction over ``axis`` has without keepdims."""
-    kept = _keepdims_shape(shape, axis)
-    if axis is None:
-        return ()
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return tuple(n for i, n in enumerate(kept) if i not in axes)
-
-
 def _as_tensor(x: Any, like: Tensor | None = None) -> Any:
     if isinstance(x, Tensor):
         return x

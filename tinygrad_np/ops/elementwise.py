@@ -137,11 +137,12 @@ class Clip(Function):
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):
-        ctx.mask = xp.ones(x.shape, dtype=bool)
+        inside = True  # no bound: every element passes its gradient through
         if min is not None:
-            ctx.mask &= x > min
+            inside = x > min
         if max is not None:
-            ctx.mask &= x < max
+            inside = inside & (x < max)
+        ctx.mask = inside
         return xp.clip(x, min, max)
 
     @staticmethod
@@ -282,14 +283,12 @@ class Where(Function):
 
 def maximum(x: Any, y: Any) -> Tensor:
     """Elementwise maximum; the gradient goes to the larger input (halved on ties)."""
-    x = _as_tensor(x)
-    return Maximum.apply(x, _as_tensor(y, x))
+    return _as_tensor(x).maximum(y)
 
 
 def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise minimum; the gradient goes to the smaller input (halved on ties)."""
-    x = _as_tensor(x)
-    return Minimum.apply(x, _as_tensor(y, x))
+    return _as_tensor(x).minimum(y)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:

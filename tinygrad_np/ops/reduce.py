@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinygrad_np.function import Function, dispatch
 from tinygrad_np.ops.common import (
     _data,
     _keepdims_shape,
-    _reduced_shape,
     xp,
 )
 
@@ -48,7 +45,7 @@ class Mean(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         z = x.mean(axis=axis, keepdims=keepdims)
         ctx.shape, ctx.axis = x.shape, axis
-        ctx.scale = np.asarray(z.size / x.size, dtype=x.dtype) if x.size else 0.0
+        ctx.scale = xp.asarray(z.size / x.size, dtype=x.dtype) if x.size else 0.0
         return z
 
     @staticmethod
@@ -60,7 +57,7 @@ class Mean(Function):
 class Max(Function):
     """z = max(x, axis);  dz/dx = 1 at the maximum (split evenly between ties)"""
 
-    pick = staticmethod(np.max)
+    pick = staticmethod(xp.max)
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
@@ -68,9 +65,9 @@ class Max(Function):
             raise ValueError(f"{cls.name}: reduction of an empty tensor of shape {x.shape}")
         z = cls.pick(x, axis=axis, keepdims=True)
         mask = x == z
-        ctx.weights = mask / mask.sum(axis=axis, keepdims=True)
+        ctx.weights = mask / mask.sum(axis=axis, keepdims=True, dtype=x.dtype)
         ctx.shape, ctx.axis = x.shape, axis
-        return z if keepdims else z.reshape(_reduced_shape(x.shape, axis))
+        return z if keepdims else z.squeeze(axis)
 
     @staticmethod
     def backward(ctx, g):
@@ -81,4 +78,4 @@ class Max(Function):
 class Min(Max):
     """z = min(x, axis);  dz/dx = 1 at the minimum (split evenly between ties)"""
 
-    pick = staticmethod(np.min)
+    pick = staticmethod(xp.min)
