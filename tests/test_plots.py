@@ -114,8 +114,10 @@ def test_decision_boundary_takes_tensors_one_hot_labels_and_one_output():
 
 
 def test_decision_boundary_errors_show_the_shapes():
-    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\), got \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\) with N >= 1, got \(3, 3\)"):
         viz.plot_decision_boundary(lambda t: t, np.zeros((3, 3)), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\) with N >= 1, got \(0, 2\)"):
+        viz.plot_decision_boundary(lambda t: t, np.zeros((0, 2)), [])
     with pytest.raises(ValueError, match=r"y must be .* got shape \(2,\)"):
         viz.plot_decision_boundary(lambda t: t, np.zeros((3, 2)), [0, 1])
     with pytest.raises(ValueError, match="resolution must be at least 2"):

@@ -105,29 +105,39 @@ class detect_anomaly(contextlib.ContextDecorator):
         _state.anomaly = self._prev.pop()
 
 
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``grad_shape`` that broadcasting ``shape`` up to it added or stretched.
+
+    >>> broadcast_axes((4, 2, 3), (1, 3))
+    (0, 1)
+    """
+    lead = len(grad_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
+    )
+
+
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
 
     Leading axes that broadcasting added are summed away; axes where ``shape`` has 1 are
     summed with keepdims. Works on arrays and on Tensors (for create_graph).
     """
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(grad.shape, shape)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
 
 
-def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+def toposort(roots: Sequence[Tensor], stop: Sequence[Tensor] = ()) -> list[Tensor]:
     """Nodes reachable from ``roots`` through tensors that require grad, parents first.
 
     Iterative depth-first search; parents are visited in input order, so the order (and
-    every drawing or trace built on it) is deterministic.
+    every drawing or trace built on it) is deterministic. The walk never enters ``stop``
+    (say, a layer's inputs, to find only what the layer made).
     """
     order: list[Tensor] = []
-    visited: set[int] = set()
+    visited: set[int] = {id(t) for t in stop}
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         node, done = stack.pop()

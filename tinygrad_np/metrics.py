@@ -11,7 +11,7 @@ import numpy as np
 
 from tinygrad_np._arrays import to_numpy
 
-__all__ = ["accuracy", "regression_accuracy"]
+__all__ = ["accuracy", "predicted_classes", "regression_accuracy"]
 
 
 def _pair(fn: str, predictions: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -36,6 +36,20 @@ def _align(fn: str, p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
     raise ValueError(
         f"{fn}: predictions of shape {p.shape} and targets of shape {t.shape} do not match"
     )
+
+
+def predicted_classes(predictions: Any) -> np.ndarray:
+    """The class each row predicts: the argmax of (N, C) scores; for one column of floats, 1
+    where the probability is above 0.5; integer predictions are class indices already.
+
+    >>> predicted_classes(np.array([[2.0, 0.1], [0.3, 1.5]])), predicted_classes([[0.9], [0.2]])
+    (array([0, 1]), array([1, 0]))
+    """
+    p = to_numpy(predictions)
+    if p.ndim == 2 and p.shape[1] > 1:
+        return np.argmax(p, axis=1)
+    p = p.reshape(-1) if p.ndim == 2 else p
+    return (p > 0.5).astype(np.int64) if np.issubdtype(p.dtype, np.floating) else p
 
 
 def accuracy(predictions: Any, targets: Any) -> float:
@@ -64,11 +78,9 @@ def accuracy(predictions: Any, targets: Any) -> float:
                 f"accuracy: targets must be class indices of shape ({p.shape[0]},) or one-hot "
                 f"of shape {p.shape}, got shape {t.shape} for predictions of shape {p.shape}"
             )
-        return float(np.mean(np.argmax(p, axis=1) == t))
-    p, t = _align("accuracy", p, t)
-    if np.issubdtype(p.dtype, np.floating):
-        p = (p > 0.5).astype(np.int64)
-    return float(np.mean(p == t))
+        return float(np.mean(predicted_classes(p) == t))
+    p, t = _align("accuracy", p, t)  # equal shapes now: (N,) or (N, 1)
+    return float(np.mean(predicted_classes(p).reshape(t.shape) == t))
 
 
 def regression_accuracy(predictions: Any, targets: Any, precision: float | None = None) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinygrad_np.autograd import toposort
 from tinygrad_np.tensor import Tensor
 
 
@@ -71,22 +72,9 @@ def _tensors(value: Any) -> list[Tensor]:
 
 
 def _members(outputs: list[Tensor], inputs: list[Tensor]) -> set[int]:
-    """Ops and parameters between ``inputs`` and ``outputs`` (iterative walk back)."""
-    stop = {id(t) for t in inputs}
-    members: set[int] = set()
-    stack = [t for t in outputs if t.requires_grad]
-    while stack:
-        t = stack.pop()
-        if id(t) in stop or id(t) in members:
-            continue
-        members.add(id(t))
-        if t._ctx is not None:
-            stack.extend(
-                p
-                for p, needed in zip(t._ctx.parents, t._ctx.needs_input_grad)
-                if needed and id(p) not in stop
-            )
-    return members
+    """Ops and parameters between ``inputs`` and ``outputs``."""
+    roots = [t for t in outputs if t.requires_grad]
+    return {id(t) for t in toposort(roots, stop=inputs)}
 
 
 class record_modules:

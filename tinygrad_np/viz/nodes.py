@@ -85,14 +85,9 @@ def broadcast_note(
     broadcasts = isinstance(ctx, BROADCASTING_OPS) or (
         isinstance(ctx, ops.Linear) and position == 2  # x @ w + b: b is added to every row
     )
-    if not broadcasts or tuple(parent_shape) == tuple(out_shape):
+    if not broadcasts or len(out_shape) < len(parent_shape):
         return ""
-    lead = len(out_shape) - len(parent_shape)
-    if lead < 0:
-        return ""
-    axes = list(range(lead)) + [
-        lead + i for i, n in enumerate(parent_shape) if n == 1 and out_shape[lead + i] != 1
-    ]
+    axes = autograd.broadcast_axes(tuple(out_shape), tuple(parent_shape))
     if not axes:
         return ""
     word = "axis" if len(axes) == 1 else "axes"
@@ -150,11 +145,9 @@ class GraphIndex:
     def __init__(self, root: Tensor, names: Any = None) -> None:
         if not isinstance(root, Tensor):
             raise TypeError(f"expected a Tensor, got {type(root).__name__}")
-        self.root = root
         self.order: list[Tensor] = autograd.toposort([root])
         self.number = {id(t): k for k, t in enumerate(self.order)}
         self.names = name_map(names)
-        self.constants: list[Any] = []
         self.constant_number: dict[int, int] = {}
         for t in self.order:
             ctx = t._ctx
@@ -162,11 +155,7 @@ class GraphIndex:
                 continue
             for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
                 if not needed and id(parent) not in self.constant_number:
-                    self.constant_number[id(parent)] = len(self.constants)
-                    self.constants.append(parent)
-
-    def is_constant(self, value: Any) -> bool:
-        return id(value) in self.constant_number and id(value) not in self.number
+                    self.constant_number[id(parent)] = len(self.constant_number)
 
     def name(self, t: Any) -> str | None:
         """A name given in ``names``, else the tensor's own ``.name``."""

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_np._arrays import to_numpy
 from tinygrad_np.autograd import no_grad
+from tinygrad_np.metrics import accuracy, predicted_classes
 from tinygrad_np.tensor import Tensor
 
 _LR_KEYS = ("lr", "learning_rate")
@@ -111,20 +113,10 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
     return fig
 
 
-def _as_array(value: Any) -> np.ndarray:
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
-
-
 def _predict(model: Callable, points: np.ndarray, chunk: int = 16384) -> np.ndarray:
     """Class index per row, in chunks so a fine grid never needs one giant activation."""
-    labels = []
-    for start in range(0, len(points), chunk):
-        out = _as_array(model(Tensor(points[start : start + chunk])))
-        if out.ndim == 1 or out.shape[1] == 1:  # one output: a probability of class 1
-            labels.append((out.reshape(-1) > 0.5).astype(np.int64))
-        else:
-            labels.append(out.argmax(axis=1))
-    return np.concatenate(labels)
+    chunks = range(0, len(points), chunk)
+    return np.concatenate([predicted_classes(model(Tensor(points[i : i + chunk]))) for i in chunks])
 
 
 def plot_decision_boundary(
@@ -150,16 +142,18 @@ def plot_decision_boundary(
     'decision regions (accuracy on these points: 100.0%)'
     """
     figure_class = _figure_class("plot_decision_boundary")
-    X = _as_array(X)
-    labels = _as_array(y)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: X must have shape (N, 2), got {X.shape}")
+    X = to_numpy(X)
+    labels = to_numpy(y)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(
+            f"plot_decision_boundary: X must have shape (N, 2) with N >= 1, got {X.shape}"
+        )
     if labels.ndim == 2:
         labels = labels.argmax(axis=1)
     if labels.shape != (len(X),):
         raise ValueError(
             f"plot_decision_boundary: y must be (N,) class indices or (N, C) one-hot for "
-            f"X of shape {X.shape}, got shape {_as_array(y).shape}"
+            f"X of shape {X.shape}, got shape {to_numpy(y).shape}"
         )
     if resolution < 2:
         raise ValueError(f"plot_decision_boundary: resolution must be at least 2, got {resolution}")
@@ -185,7 +179,7 @@ def plot_decision_boundary(
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
 
-    n = int(max(labels.max(initial=0), regions.max(), predicted.max())) + 1
+    n = int(max(labels.max(), regions.max(), predicted.max())) + 1
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
     colors = [palette[i % len(palette)] for i in range(n)]
     cmap = ListedColormap(colors)
@@ -197,8 +191,8 @@ def plot_decision_boundary(
         X[:, 0], X[:, 1], c=labels, cmap=cmap, vmin=-0.5, vmax=n - 0.5,
         s=size, edgecolors="black", linewidths=0.4,
     )  # fmt: skip
-    accuracy = float(np.mean(predicted == labels)) if len(X) else float("nan")
-    ax.set_title(title or f"decision regions (accuracy on these points: {accuracy:.1%})")
+    score = accuracy(predicted, labels)
+    ax.set_title(title or f"decision regions (accuracy on these points: {score:.1%})")
     ax.set_xlabel("X[:, 0]")
     ax.set_ylabel("X[:, 1]")
     handles = [
