@@ -16,6 +16,7 @@ import numpy as np
 from nnfs import datasets as nnfs_datasets
 
 from tinygrad_np._arrays import like, to_numpy
+from tinygrad_np._checks import check_count
 from tinygrad_np.rng import get_rng
 
 __all__ = [
@@ -29,11 +30,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- the NNFS book's data sets
-
-
-def _check_count(fn: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
 
 
 def _draw(create: Callable[..., tuple], seed: int | None, *args: int) -> tuple:
@@ -59,8 +55,8 @@ def spiral_data(
     >>> X.shape, X.dtype, y.shape, int(y.max())
     ((300, 2), dtype('float32'), (300,), 2)
     """
-    _check_count("spiral_data", "samples", samples)
-    _check_count("spiral_data", "classes", classes)
+    check_count("spiral_data", "samples", samples)
+    check_count("spiral_data", "classes", classes)
     X, y = _draw(nnfs_datasets.spiral_data, seed, samples, classes)
     return X.astype(np.float32), y.astype(np.int64)
 
@@ -74,8 +70,8 @@ def vertical_data(
     >>> X.shape, y.dtype
     ((150, 2), dtype('int64'))
     """
-    _check_count("vertical_data", "samples", samples)
-    _check_count("vertical_data", "classes", classes)
+    check_count("vertical_data", "samples", samples)
+    check_count("vertical_data", "classes", classes)
     X, y = _draw(nnfs_datasets.vertical_data, seed, samples, classes)
     return X.astype(np.float32), y.astype(np.int64)
 
@@ -90,7 +86,7 @@ def sine_data(samples: int = 1000, seed: int | None = None) -> tuple[np.ndarray,
     >>> X.ravel().tolist(), y.shape
     ([0.0, 0.25, 0.5, 0.75], (4, 1))
     """
-    _check_count("sine_data", "samples", samples)
+    check_count("sine_data", "samples", samples)
     X, y = _draw(nnfs_datasets.sine_data, seed, samples)
     return X.astype(np.float32), y.astype(np.float32)
 

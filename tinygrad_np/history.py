@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from tinygrad_np._checks import check_count
+
 __all__ = ["History"]
 
 
@@ -109,10 +111,7 @@ class ProgressReport:
     ) -> None:
         if progress not in (True, False, "auto"):
             raise ValueError(f"fit: progress must be True, False or 'auto', got {progress!r}")
-        if print_every is not None and (
-            isinstance(print_every, bool) or not isinstance(print_every, int) or print_every < 1
-        ):
-            raise ValueError(f"fit: print_every must be a positive integer, got {print_every!r}")
+        check_count("fit", "print_every", print_every, optional=True)
         self.stream = sys.stdout if stream is None else stream
         self.epochs = epochs
         self.print_every = print_every or max(1, epochs // 10)

@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_np import metrics as tg_metrics
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np._checks import check_count
 from tinygrad_np.autograd import no_grad
 from tinygrad_np.checkpoint import (
     check_writable_path,
@@ -83,10 +84,7 @@ def _as_loader(
     fn: str, data: Any, batch_size: int | None, shuffle: bool | None, seed: int | None
 ) -> Iterable:
     """Batches from ``(X, y)`` (full batch unless ``batch_size``) or from a loader as is."""
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"{fn}: batch_size must be a positive integer or None, got {batch_size!r}")
+    check_count(fn, "batch_size", batch_size, optional=True)
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(f"{fn}: data must be (X, y) or a DataLoader, got a {len(data)}-tuple")
@@ -235,16 +233,8 @@ def fit(
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a tg.nn.Module, got {type(model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    if checkpoint_every is not None and (
-        isinstance(checkpoint_every, bool)
-        or not isinstance(checkpoint_every, int)
-        or checkpoint_every < 1
-    ):
-        raise ValueError(
-            f"fit: checkpoint_every must be a positive integer, got {checkpoint_every!r}"
-        )
+    check_count("fit", "epochs", epochs)
+    check_count("fit", "checkpoint_every", checkpoint_every, optional=True)
     if resume and checkpoint is None:
         raise ValueError("fit: resume=True needs checkpoint=PATH to resume from")
     if checkpoint is not None:
@@ -309,6 +299,8 @@ def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization) -> 
         output = model(X)
         data_loss = loss_fn(output, y)
         reg_loss = regularization_loss(model) if regularization else None
+        if reg_loss is not None and not reg_loss.requires_grad and not reg_loss.data.any():
+            reg_loss = None  # no layer regularises: adding a constant zero is a wasted op
         loss = data_loss if reg_loss is None else data_loss + reg_loss
         optimizer.zero_grad()
         loss.backward()
