@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_np._arrays import to_numpy
 from tinygrad_np.tensor import DTypeLike, Tensor
 
 
@@ -138,18 +139,10 @@ class Module:
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and every sub-module, depth first, each once, with its dotted path."""
         seen: set[int] = set()
-        stack = [(prefix, self)]
-        while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            yield name, module
-            children = [
-                (f"{name}.{child_name}" if name else child_name, child)
-                for child_name, child in module._modules.items()
-            ]
-            stack.extend(reversed(children))  # reversed: pop() then visits them in order
+        for name, module in self._named_modules_all(prefix):
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
 
     def modules(self) -> Iterator[Module]:
         """This module and every sub-module, each once."""
@@ -242,7 +235,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            value = to_numpy(value)
             if value.dtype.kind not in "biuf":
                 problems.append(f"{name!r} holds dtype {value.dtype}, not numbers")
             elif value.shape != param.shape:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.function import Function
-from tinygrad_np.ops.common import (
-    xp,
-)
+from tinygrad_np.ops.common import _as_tensor, xp
 from tinygrad_np.tensor import Tensor
 
 # ================================ matmul =====================================================
@@ -101,7 +99,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(tg.ones(2, 3), tg.ones(3, 4), tg.zeros(4)).shape
     (2, 4)
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = _as_tensor(x)
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)

@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.function import Function
-from tinygrad_np.ops.common import (
-    _data,
-    _exp,
-    xp,
-)
+from tinygrad_np.ops.common import _as_tensor, _data, _exp, xp
 from tinygrad_np.tensor import Tensor
 
 # ================================ softmax and cross-entropy ==================================
@@ -164,7 +160,6 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     20000.0
     """
     check_reduction("cross_entropy", reduction)
-    if not isinstance(logits, Tensor):
-        logits = Tensor(logits)
+    logits = _as_tensor(logits)
     t = check_class_targets("cross_entropy", logits, target)
     return CrossEntropy.apply(logits, t, reduction=reduction)

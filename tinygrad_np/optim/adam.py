@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.backend import array_module
-from tinygrad_np.optim.optimizer import Optimizer, ParamsLike
+from tinygrad_np.optim.optimizer import Optimizer, ParamsLike, decay_squares_, lerp_
 
 
 class Adam(Optimizer):
@@ -69,13 +69,8 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v, tmp = state["exp_avg"], state["exp_avg_sq"], self._scratch(w, 1)
-        xp.subtract(g, m, out=tmp)  # m += (1 - beta1) * (g - m), PyTorch's lerp
-        tmp *= 1 - beta1
-        m += tmp
-        v *= beta2
-        xp.multiply(g, g, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
+        lerp_(m, g, 1 - beta1, tmp)
+        decay_squares_(v, g, beta2, tmp)
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"]
             xp.maximum(v, state["exp_avg_sq"], out=v)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tinygrad_np.optim.optimizer import Optimizer
+from tinygrad_np.optim.optimizer import Optimizer, _plain
 
 
 class LRScheduler:
@@ -62,9 +62,7 @@ class LRScheduler:
         for key, value in state_dict.items():
             if key not in vars(self) or key == "optimizer":
                 raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entry {key!r}")
-            if hasattr(value, "tolist"):  # NumPy values read back from a file
-                value = value.tolist()
-            setattr(self, key, value)
+            setattr(self, key, _plain(value))  # NumPy values read back from a file
         self.last_epoch = int(self.last_epoch)
         self.base_lrs = [float(lr) for lr in self.base_lrs]
         self._apply()

@@ -130,9 +130,10 @@ class Optimizer:
             raise ValueError(f"{self._name}: invalid {name}={group[name]!r} ({rule})")
 
     # ---------------------------------------------------------------- learning rate
-    def _lr(self, group: dict[str, Any]) -> float:
-        """The learning rate of the step about to run: lr / (1 + decay * iterations)."""
-        return group["lr"] / (1.0 + group["decay"] * self.iterations)
+    @staticmethod
+    def _lr(group: dict[str, Any], steps_before: int) -> float:
+        """The book's inverse-time decay: the lr of the step after ``steps_before`` steps."""
+        return group["lr"] / (1.0 + group["decay"] * steps_before)
 
     @property
     def current_lr(self) -> float | list[float]:
@@ -150,7 +151,7 @@ class Optimizer:
         0.909091
         """
         done = max(self.iterations - 1, 0)
-        lrs = [g["lr"] / (1.0 + g["decay"] * done) for g in self.param_groups]
+        lrs = [self._lr(g, done) for g in self.param_groups]
         return lrs[0] if len(lrs) == 1 else lrs
 
     # ---------------------------------------------------------------- stepping
@@ -159,7 +160,7 @@ class Optimizer:
         index = 0
         states, update = self.state, self._update  # hoisted: this loop runs per parameter
         for group in self.param_groups:
-            lr = self._lr(group)
+            lr = self._lr(group, self.iterations)
             for p in group["params"]:
                 if p.grad is not None:
                     grad = p.grad.data
@@ -298,6 +299,22 @@ class Optimizer:
             hyper = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
             groups.append(f"  group({len(group['params'])} params, {hyper})")
         return f"{self._name}(\n" + "\n".join(groups) + "\n)"
+
+
+def lerp_(avg: Any, x: Any, weight: float, tmp: Any) -> None:
+    """``avg += weight * (x - avg)`` in place (a running mean, PyTorch's lerp); ``tmp`` is
+    scratch of the same shape."""
+    array_module(avg).subtract(x, avg, out=tmp)
+    tmp *= weight
+    avg += tmp
+
+
+def decay_squares_(avg: Any, g: Any, beta: float, tmp: Any) -> None:
+    """``avg = beta * avg + (1 - beta) * g**2`` in place (Adam's v, RMSprop's cache)."""
+    avg *= beta
+    array_module(avg).multiply(g, g, out=tmp)
+    tmp *= 1 - beta
+    avg += tmp
 
 
 def _plain(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.backend import array_module
-from tinygrad_np.optim.optimizer import Optimizer, ParamsLike
+from tinygrad_np.optim.optimizer import Optimizer, ParamsLike, decay_squares_, lerp_
 
 
 class RMSprop(Optimizer):
@@ -66,15 +66,10 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = xp.zeros_like(w)
         state["step"] += 1
         square_avg, tmp = state["square_avg"], self._scratch(w, 1)
-        square_avg *= alpha
-        xp.multiply(g, g, out=tmp)
-        tmp *= 1 - alpha
-        square_avg += tmp
+        decay_squares_(square_avg, g, alpha, tmp)
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            xp.subtract(g, grad_avg, out=tmp)  # grad_avg += (1 - alpha) * (g - grad_avg)
-            tmp *= 1 - alpha
-            grad_avg += tmp
+            lerp_(grad_avg, g, 1 - alpha, tmp)
             xp.multiply(grad_avg, grad_avg, out=tmp)
             xp.subtract(square_avg, tmp, out=tmp)
             xp.sqrt(tmp, out=tmp)

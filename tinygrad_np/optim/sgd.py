@@ -77,10 +77,6 @@ class SGD(Optimizer):
         xp = array_module(w)
         momentum = group["momentum"]
         tmp = self._scratch(w, 1)
-        if momentum == 0 and group["weight_decay"] == 0:  # plain SGD: the common fast path
-            xp.multiply(g, lr, out=tmp)
-            w -= tmp
-            return
         g = self._grad_with_weight_decay(w, g, group["weight_decay"])
         if momentum == 0:
             xp.multiply(g, lr, out=tmp)
