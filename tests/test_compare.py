@@ -435,6 +435,13 @@ def test_a_loss_difference_alone_is_reported_as_the_loss():
     assert "loss" in str(report) and "accuracy" not in str(report)
 
 
+def test_a_loss_that_is_exactly_zero_on_one_side_is_a_divergence_not_a_crash():
+    params = {"w": np.ones(2)}
+    report = compare_training(lambda: (1e-7, params), lambda: (0.0, params), 2)
+    d = report.first_divergence
+    assert d.step == 0 and d.quantity == "loss" and d.relative == np.inf
+
+
 def test_a_nan_parameter_is_the_worst_divergence():
     good = {"a": np.ones(2), "b": np.ones(2)}
     bad = {"a": np.array([1.0, 1.5]), "b": np.array([np.nan, 1.0])}

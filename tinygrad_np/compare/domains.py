@@ -147,19 +147,6 @@ DOMAINS: dict[type, Draw] = {
 }
 
 
-# Inputs an op takes but never differentiates (float one-hot targets).
-CONSTANT_INPUTS: dict[type, set[int]] = {ops.CrossEntropy: {1}}
-
-
-def needs_grad(op: type, arrays: list[Any]) -> list[bool]:
-    """Which inputs get a gradient: float arrays, except the op's constant inputs."""
-    constant = next((CONSTANT_INPUTS[c] for c in op.__mro__ if c in CONSTANT_INPUTS), set())
-    return [
-        isinstance(a, np.ndarray) and a.dtype.kind == "f" and i not in constant
-        for i, a in enumerate(arrays)
-    ]
-
-
 def draw(op: type, rng: np.random.Generator, trial: int) -> tuple[list[Any], dict[str, Any]]:
     """Inputs and keyword arguments for one trial of ``op``; unknown ops get one (3, 4) array
     in [-2, 2] per positional argument of their forward."""

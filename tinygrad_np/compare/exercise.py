@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np.compare.domains import draw, needs_grad
+from tinygrad_np.compare.domains import draw
 from tinygrad_np.compare.opcheck import OpCheck, check_op
 from tinygrad_np.function import Function
 
@@ -168,8 +168,7 @@ class exercise:
             arrays, kwargs = self._draw(rng, trial)
             report.shapes.append(_describe(arrays, kwargs))
             result = check_op(
-                self.op, arrays, kwargs, needs_grad(self.op, arrays), backward=self.backward,
-                seed=self.seed + trial,
+                self.op, arrays, kwargs, backward=self.backward, seed=self.seed + trial,
             )  # fmt: skip
             report.checks.append(result)
         self.report = report

@@ -141,17 +141,11 @@ def find_wrong_op(
     for position, node in enumerate(nodes):
         ctx = node._ctx
         fn = type(ctx)
-        kwargs = getattr(ctx, "forward_kwargs", None)
-        if kwargs is None:
-            check = OpCheck(
-                ctx.name, "skipped", "Function.apply did not record the keyword arguments"
-            )
-        else:
-            arrays = [p.data if isinstance(p, Tensor) else p for p in ctx.parents]
-            check = check_op(
-                fn, arrays, kwargs, ctx.needs_input_grad, eps=eps, rtol=rtol, atol=atol,
-                seed=seed + position,
-            )  # fmt: skip
+        arrays = [p.data if isinstance(p, Tensor) else p for p in ctx.parents]
+        check = check_op(
+            fn, arrays, ctx.forward_kwargs, ctx.needs_input_grad, eps=eps, rtol=rtol, atol=atol,
+            seed=seed + position,
+        )  # fmt: skip
         check.node, check.function = position, fn
         report.checks.append(check)
     return report

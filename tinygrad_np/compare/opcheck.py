@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np import autograd
+from tinygrad_np import autograd, ops
 from tinygrad_np.compare.report import explain
 from tinygrad_np.function import Function
 
@@ -89,6 +89,19 @@ def _call_backward(backward: Callable, ctx: Function, u: np.ndarray) -> Any:
         return backward(ctx, u.copy())  # a copy: a backward that edits grad_output in place
 
 
+# Inputs an op takes but never differentiates (float one-hot targets).
+CONSTANT_INPUTS: dict[type, set[int]] = {ops.CrossEntropy: {1}}
+
+
+def needs_grad(op: type, arrays: Sequence[Any]) -> list[bool]:
+    """Which inputs get a gradient: float arrays, except the op's constant inputs."""
+    constant = next((CONSTANT_INPUTS[c] for c in op.__mro__ if c in CONSTANT_INPUTS), set())
+    return [
+        isinstance(a, np.ndarray) and a.dtype.kind == "f" and i not in constant
+        for i, a in enumerate(arrays)
+    ]
+
+
 def check_op(
     fn: type[Function],
     arrays: Sequence[Any],
@@ -105,7 +118,7 @@ def check_op(
     """Check ``backward`` (by default ``fn.backward``) against finite differences of
     ``fn.forward`` at ``arrays`` (the forward's positional inputs) and ``kwargs``.
 
-    ``needs[i]`` says whether input i gets a gradient (default: every float array input).
+    ``needs[i]`` says whether input i gets a gradient (default: ``needs_grad``).
 
     >>> import numpy as np, tinygrad_np as tg
     >>> check_op(tg.ops.Exp, [np.array([0.5, -1.0])]).status
@@ -116,7 +129,7 @@ def check_op(
     backward = fn.backward if backward is None else backward
     xs = [_float64(a) for a in arrays]
     if needs is None:
-        needs = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in xs]
+        needs = needs_grad(fn, xs)
     needs = tuple(bool(n) for n in needs)
     rng = np.random.default_rng(seed)
 

@@ -151,7 +151,7 @@ def _as_step(result: Any, who: str) -> Step:
 
 def _relative(hand: np.ndarray, autograd: np.ndarray) -> tuple[float, int]:
     """max|h - a| / max|a| (normwise: biases start at 0) and where the largest gap is."""
-    gap = np.abs(hand.astype(np.float64) - autograd)
+    gap = np.abs(hand.astype(np.float64, copy=False) - autograd)
     scale = float(np.max(np.abs(autograd))) if autograd.size else 0.0
     worst = int(np.argmax(gap)) if gap.size else 0
     largest = float(gap.reshape(-1)[worst]) if gap.size else 0.0
@@ -207,8 +207,7 @@ def compare_training(
         auto_losses.append(float(a.loss))
         hand_acc.append(h.accuracy)
         auto_acc.append(a.accuracy)
-        gap = abs(float(h.loss) - float(a.loss))
-        loss_rel = 0.0 if gap == 0 else gap / abs(float(a.loss))
+        loss_rel = _relative(np.float64(h.loss), np.float64(a.loss))[0]
         loss_diff.append(loss_rel)
         if first is None and not loss_rel <= rtol:
             first = Divergence(i, "loss", None, float(h.loss), float(a.loss), loss_rel)
