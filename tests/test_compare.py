@@ -479,6 +479,14 @@ def test_spiral_models_errors():
         spiral_models(optimizer="sgd", lr=0.1)
 
 
+def test_spiral_models_leave_the_library_generator_where_it_was():
+    tg.manual_seed(0)
+    expected = tg.randn(3).numpy()
+    tg.manual_seed(0)
+    spiral_models(hidden=4, samples=5)
+    np.testing.assert_array_equal(tg.randn(3).numpy(), expected)
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "rmsprop", "adam"])
 def test_every_spiral_optimizer_pair_starts_identically(optimizer):
     extra = {"momentum": 0.9} if optimizer == "sgd" else {}

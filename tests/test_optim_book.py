@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_optim import param, run
 
-from tinygrad_np.optim import SGD, Adagrad, Adam, RMSprop
+from tinygrad_np.optim import SGD, SPIRAL_SETTINGS, Adagrad, Adam, RMSprop, from_book
 from tinygrad_np.reference import optimizers as book_optimizers
 
 
@@ -107,3 +107,38 @@ def test_steps_and_current_lr_match_the_reference_optimizers(book, ours):
         assert opt.current_lr == pytest.approx(book.current_learning_rate, rel=1e-15)
     np.testing.assert_allclose(w.data, layer.weights, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(b.data, layer.biases, rtol=1e-12, atol=1e-14)
+
+
+# from_book: the book's spiral settings, in its own names, against the reference optimizers
+FROM_BOOK = [
+    ("sgd", book_optimizers.Optimizer_SGD, {}),
+    ("momentum", book_optimizers.Optimizer_SGD, {"momentum": 0.9}),
+    ("adagrad", book_optimizers.Optimizer_Adagrad, {}),
+    ("rmsprop", book_optimizers.Optimizer_RMSprop, {}),
+    ("adam", book_optimizers.Optimizer_Adam, {}),
+]
+
+
+@pytest.mark.parametrize("name, book_cls, extra", FROM_BOOK, ids=[c[0] for c in FROM_BOOK])
+def test_from_book_takes_the_books_steps_with_its_spiral_settings(name, book_cls, extra):
+    settings = {**SPIRAL_SETTINGS[name], "decay": 0.1}  # a decay that 15 steps feel
+    book = book_cls(**{**settings, **extra})
+    rng = np.random.default_rng(8)
+    layer = Layer(rng.normal(size=(3, 2)), rng.normal(size=(1, 2)))
+    w, b = param(layer.weights.copy()), param(layer.biases.copy())
+    opt = from_book(name, [w, b], decay=0.1)
+    for _ in range(15):
+        layer.dweights, layer.dbiases = rng.normal(size=(3, 2)), rng.normal(size=(1, 2))
+        book.pre_update_params()
+        book.update_params(layer)
+        book.post_update_params()
+        run(opt, [w, b], [[layer.dweights, layer.dbiases]])
+    np.testing.assert_allclose(w.data, layer.weights, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b.data, layer.biases, rtol=1e-12, atol=1e-14)
+
+
+def test_from_book_errors_name_the_choices():
+    with pytest.raises(ValueError, match=r"from_book: optimizer must be one of \['sgd'"):
+        from_book("lbfgs", [param([1.0])])
+    with pytest.raises(TypeError, match=r"\['lr'\] are not settings of the book's adam"):
+        from_book("adam", [param([1.0])], lr=0.1)

@@ -23,17 +23,8 @@ from tinygrad_np import nn
 from tinygrad_np.checkpoint import check_writable_path
 from tinygrad_np.train import evaluate, fit
 
-# The book's chapter 10 settings for each optimizer (eps 1e-7 throughout, as the book uses);
-# Adam's are those of its later chapters (lr 0.02, decay 5e-7).
-OPTIMIZER_DEFAULTS: dict[str, dict[str, float]] = {
-    "sgd": {"lr": 1.0, "decay": 1e-3, "momentum": 0.0},
-    "momentum": {"lr": 1.0, "decay": 1e-3, "momentum": 0.9},
-    "adagrad": {"lr": 1.0, "decay": 1e-4},
-    "rmsprop": {"lr": 0.02, "decay": 1e-5},
-    "adam": {"lr": 0.02, "decay": 5e-7},
-}
-BOOK_EPS = 1e-7
-RMSPROP_RHO = 0.999  # the book's chapter 10 RMSprop run
+# The book's settings for each optimizer, in its names (learning_rate, epsilon, rho, ...).
+OPTIMIZER_DEFAULTS = tg.optim.SPIRAL_SETTINGS
 DEFAULT_EPOCHS = 10001  # the book's loops run range(10001)
 
 DATASETS = {"spiral": tg.data.spiral_data, "vertical": tg.data.vertical_data}
@@ -64,7 +55,8 @@ probability = _number(float, 0.0, "a fraction in [0, 1)", high=1.0)
 def _defaults_text() -> str:
     rows = []
     for name, values in OPTIMIZER_DEFAULTS.items():
-        rows.append(f"  {name:9s}" + ", ".join(f"{k} {v:g}" for k, v in values.items()))
+        named = {("lr" if k == "learning_rate" else k): v for k, v in values.items()}  # --lr
+        rows.append(f"  {name:9s}" + ", ".join(f"{k} {v:g}" for k, v in named.items()))
     return "optimizer defaults (the NNFS book's):\n" + "\n".join(rows)
 
 
@@ -161,20 +153,9 @@ def build_model(args: argparse.Namespace) -> nn.Sequential:
 
 def build_optimizer(args: argparse.Namespace, params: Any) -> Any:
     """The chosen optimizer with the book's defaults, overridden by --lr/--decay/--momentum."""
-    settings = dict(OPTIMIZER_DEFAULTS[args.optimizer])
-    for name in ("lr", "decay", "momentum"):
-        if getattr(args, name) is not None:
-            settings[name] = getattr(args, name)
-    lr, decay = settings["lr"], settings["decay"]
-    if args.optimizer in ("sgd", "momentum"):
-        momentum = settings["momentum"]
-        style = "nnfs" if momentum > 0 else "pytorch"  # the book's momentum with decay
-        return tg.optim.SGD(params, lr=lr, decay=decay, momentum=momentum, momentum_style=style)
-    if args.optimizer == "adagrad":
-        return tg.optim.Adagrad(params, lr=lr, decay=decay, eps=BOOK_EPS)
-    if args.optimizer == "rmsprop":
-        return tg.optim.RMSprop(params, lr=lr, decay=decay, alpha=RMSPROP_RHO, eps=BOOK_EPS)
-    return tg.optim.Adam(params, lr=lr, decay=decay, eps=BOOK_EPS)
+    flags = {"learning_rate": args.lr, "decay": args.decay, "momentum": args.momentum}
+    overrides = {name: value for name, value in flags.items() if value is not None}
+    return tg.optim.from_book(args.optimizer, params, **overrides)
 
 
 def _boundary_path(path: str) -> str:

@@ -17,42 +17,16 @@ from tinygrad_np import nn, optim
 from tinygrad_np import reference as ref
 from tinygrad_np.compare.training import Step
 from tinygrad_np.data import spiral_data
+from tinygrad_np.rng import get_rng_state, set_rng_state
 from tinygrad_np.tensor import Tensor
 
-# optimizer name -> (book class, tg.optim class, the book's hyper-parameters for the spiral)
-OPTIMIZERS: dict[str, tuple[type, type, dict[str, float]]] = {
-    "sgd": (ref.Optimizer_SGD, optim.SGD, {"learning_rate": 1.0, "decay": 1e-3, "momentum": 0.0}),
-    "adagrad": (
-        ref.Optimizer_Adagrad,
-        optim.Adagrad,
-        {"learning_rate": 1.0, "decay": 1e-4, "epsilon": 1e-7},
-    ),
-    "rmsprop": (
-        ref.Optimizer_RMSprop,
-        optim.RMSprop,
-        {"learning_rate": 0.02, "decay": 1e-5, "epsilon": 1e-7, "rho": 0.999},
-    ),
-    "adam": (
-        ref.Optimizer_Adam,
-        optim.Adam,
-        {"learning_rate": 0.02, "decay": 5e-7, "epsilon": 1e-7, "beta_1": 0.9, "beta_2": 0.999},
-    ),
+# optimizer name -> the book's class; its settings and tg.optim counterpart: tg.optim.from_book
+BOOK_OPTIMIZERS: dict[str, type] = {
+    "sgd": ref.Optimizer_SGD,
+    "adagrad": ref.Optimizer_Adagrad,
+    "rmsprop": ref.Optimizer_RMSprop,
+    "adam": ref.Optimizer_Adam,
 }
-
-
-def _torch_names(name: str, hyper: dict[str, float]) -> dict[str, Any]:
-    """The book's hyper-parameter names in tg.optim's (PyTorch's) spelling."""
-    out: dict[str, Any] = {"lr": hyper["learning_rate"], "decay": hyper["decay"]}
-    if "epsilon" in hyper:
-        out["eps"] = hyper["epsilon"]
-    if name == "sgd" and hyper["momentum"]:
-        out["momentum"] = hyper["momentum"]
-        out["momentum_style"] = "nnfs"  # the book's velocity, which keeps old learning rates
-    if name == "rmsprop":
-        out["alpha"] = hyper["rho"]
-    if name == "adam":
-        out["betas"] = (hyper["beta_1"], hyper["beta_2"])
-    return out
 
 
 class HandSpiral:
@@ -98,8 +72,10 @@ class AutogradSpiral:
     def __init__(self, X: np.ndarray, y: np.ndarray, weights: list[np.ndarray], optimizer: Any):
         w1, b1, w2, b2 = weights
         self.X, self.y = Tensor(X), y
+        state = get_rng_state()  # the layers' own draws are overwritten: leave no trace
         self.fc1 = nn.Linear(*w1.shape, dtype=w1.dtype)
         self.fc2 = nn.Linear(*w2.shape, dtype=w2.dtype)
+        set_rng_state(state)
         for param, value in zip(self.params, weights):
             param.data = np.array(value, copy=True)
         self.loss_fn = nn.CrossEntropyLoss()
@@ -146,11 +122,11 @@ def spiral_models(
     >>> hand().loss == autograd().loss   # the first step: identical numbers
     True
     """
-    if optimizer not in OPTIMIZERS:
+    if optimizer not in BOOK_OPTIMIZERS:
         raise ValueError(
-            f"spiral_models: optimizer must be one of {sorted(OPTIMIZERS)}, not {optimizer!r}"
+            f"spiral_models: optimizer must be one of {sorted(BOOK_OPTIMIZERS)}, not {optimizer!r}"
         )
-    book_cls, tg_cls, defaults = OPTIMIZERS[optimizer]
+    book_cls, defaults = BOOK_OPTIMIZERS[optimizer], optim.SPIRAL_SETTINGS[optimizer]
     unknown = set(hyper) - set(defaults)
     if unknown:
         raise TypeError(
@@ -168,6 +144,7 @@ def spiral_models(
         np.zeros((1, classes), dtype=dtype),
     ]
     hand = HandSpiral(X, y, weights, book_cls(**settings))
-    tg_settings = _torch_names(optimizer, settings)
-    autograd = AutogradSpiral(X, y, weights, lambda params: tg_cls(params, **tg_settings))
+    autograd = AutogradSpiral(
+        X, y, weights, lambda params: optim.from_book(optimizer, params, **hyper)
+    )
     return hand, autograd

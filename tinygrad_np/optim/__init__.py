@@ -3,6 +3,7 @@
 from tinygrad_np.optim import lr_scheduler
 from tinygrad_np.optim.adagrad import Adagrad
 from tinygrad_np.optim.adam import Adam, AdamW
+from tinygrad_np.optim.book import SPIRAL_SETTINGS, from_book
 from tinygrad_np.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -25,6 +26,8 @@ __all__ = [
     "LRScheduler",
     "Optimizer",
     "RMSprop",
+    "SPIRAL_SETTINGS",
     "StepLR",
+    "from_book",
     "lr_scheduler",
 ]
