@@ -47,8 +47,9 @@ def _binary(rng: np.random.Generator, t: int) -> tuple[list[Any], dict[str, Any]
     return [uniform(rng, (3, 4), -2, 2), uniform(rng, (3, 4), -2, 2)], {}
 
 
-def _reduction(rng, t, values=uniform):
-    x = values(rng, (3, 4)) if values is distinct else uniform(rng, (3, 4), -2, 2)
+def _reduction(rng, t, ties: bool = True):
+    # max and min need distinct values: at a tie their gradient is split, not differentiable
+    x = uniform(rng, (3, 4), -2, 2) if ties else distinct(rng, (3, 4))
     variants = [{}, {"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)}, {"axis": -1}]
     return [x], _cycle(t, variants)
 
@@ -125,8 +126,8 @@ DOMAINS: dict[type, Draw] = {
     ops.Expand: lambda rng, t: ([uniform(rng, (1, 4), -2, 2)], {"shape": (3, 4)}),
     ops.Sum: _reduction,
     ops.Mean: _reduction,
-    ops.Max: lambda rng, t: _reduction(rng, t, distinct),
-    ops.Min: lambda rng, t: _reduction(rng, t, distinct),
+    ops.Max: lambda rng, t: _reduction(rng, t, ties=False),
+    ops.Min: lambda rng, t: _reduction(rng, t, ties=False),
     ops.Reshape: lambda rng, t: ([uniform(rng, (3, 4), -2, 2)], {"shape": (2, 6)}),
     ops.Transpose: lambda rng, t: (
         [uniform(rng, (2, 3, 4), -2, 2)],

@@ -17,17 +17,11 @@ import numpy as np
 from tinygrad_np import nn
 from tinygrad_np.compare.report import ComparisonReport, Difference, default_rtol, difference
 from tinygrad_np.function import Function
+from tinygrad_np.nn.layers import REGULARIZERS
 from tinygrad_np.tensor import Tensor
 
 # The book's parameter names and PyTorch's (which tg.nn uses).
 CONVENTION = {"weights": "weight", "biases": "bias"}
-# The book's penalty strengths; tg.nn.Linear uses the same names.
-REGULARIZERS = (
-    "weight_regularizer_l1",
-    "weight_regularizer_l2",
-    "bias_regularizer_l1",
-    "bias_regularizer_l2",
-)
 
 ParamsSpec = Mapping[str, Any] | Sequence[str] | None
 

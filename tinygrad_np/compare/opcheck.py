@@ -138,7 +138,10 @@ def check_op(
         with autograd.no_grad():
             return np.asarray(fn.forward(ctx, *inputs, **kwargs))
 
-    ctx = _fresh(fn, xs, kwargs, needs)
+    def fresh() -> Function:
+        return _fresh(fn, xs, kwargs, needs)
+
+    ctx = fresh()
     try:
         out = forward(xs, ctx)
     except Exception as e:
@@ -200,7 +203,7 @@ def check_op(
             found.op, found.largest_error, found.grad_output = name, largest, u
             if found.element is not None:
                 if not found.message:
-                    found.message = _ignores_grad_output(backward, fn, xs, kwargs, needs, u, i)
+                    found.message = _ignores_grad_output(backward, forward, xs, fresh, u, i)
                 return found
             if found.n_kinks == 0 or found.n_checked < x.size:
                 found.message = (
@@ -262,14 +265,13 @@ def _scan(
 
 
 def _ignores_grad_output(
-    backward: Callable, fn: type[Function], xs: list, kwargs: dict, needs: tuple, u: Any, i: int
+    backward: Callable, forward: Callable, xs: list, fresh: Callable, u: Any, i: int
 ) -> str:
     """A backward that gives the same answer for grad_output u and 2u forgot the chain rule."""
     results = []
     for scale in (1.0, 2.0):
-        ctx = _fresh(fn, xs, kwargs, needs)
-        with autograd.no_grad():
-            fn.forward(ctx, *xs, **kwargs)
+        ctx = fresh()
+        forward(xs, ctx)  # fills the ctx that backward reads
         try:
             g = _call_backward(backward, ctx, u * scale)
         except Exception:

@@ -12,7 +12,8 @@ from tinygrad_np.nn import init as nn_init
 from tinygrad_np.nn.module import Module, Parameter
 from tinygrad_np.tensor import DTypeLike, Tensor
 
-_REGULARIZERS = (
+# The book's penalty strengths, by name (the compare tools read them too).
+REGULARIZERS = (
     "weight_regularizer_l1",
     "weight_regularizer_l2",
     "bias_regularizer_l1",
@@ -67,7 +68,7 @@ class Linear(Module):
             bias_regularizer_l1,
             bias_regularizer_l2,
         )
-        for name, strength in zip(_REGULARIZERS, strengths):  # the signature's order
+        for name, strength in zip(REGULARIZERS, strengths):  # the signature's order
             if strength < 0:
                 raise ValueError(f"Linear: {name} must be >= 0, got {strength}")
         if in_features < 1 or out_features < 1:
@@ -97,7 +98,7 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
-        for name in _REGULARIZERS:
+        for name in REGULARIZERS:
             if getattr(self, name):
                 text += f", {name}={getattr(self, name)}"
         return text
