@@ -1,209 +1,45 @@
-"""One table drives the op tests: every op's value against NumPy and its gradient against
-central finite differences (float64), over random shapes including broadcasting."""
+"""The op registry drives the op tests: every registered op's gradient against central finite
+differences (float64), first and second order, over random shapes (broadcasting included) and
+the keyword variants its own ``sample`` draws. An op added to the library is tested here with
+no edit to this file; the PyTorch comparison (test_against_torch.py) walks the same registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_np as tg
-from tinygrad_np.testing import arrays, broadcastable_shapes, distinct, matmul_shapes, shapes
+from tinygrad_np import ops
+from tinygrad_np.function import Function
+from tinygrad_np.testing import HypothesisDraw, arrays, check_gradients
 
 
-@dataclass
-class Case:
-    name: str
-    fn: Callable  # on Tensors
-    ref: Callable  # the same on NumPy arrays
-    shapes: st.SearchStrategy  # a tuple of input shapes
-    low: float = -3.0
-    high: float = 3.0
-    kinks: tuple[float, ...] = ()  # values to keep inputs away from
-    valid: Callable = field(default=lambda *xs: True)  # e.g. no ties for max
-    second_order: bool = True
+def _public_ops() -> list[type]:
+    """Every Function subclass the library defines, but its private helpers."""
+    found, todo = [], list(Function.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tinygrad_np.") and not cls.__name__.startswith("_"):
+            found.append(cls)
+    return sorted(found, key=lambda c: c.__name__)
 
 
-def _one(min_dims=0, max_dims=3):
-    return shapes(min_dims=min_dims, max_dims=max_dims).map(lambda s: (s,))
-
-
-def _reduce_args(draw_shape):
-    """A shape with an axis argument valid for it: None, an int or a tuple."""
-
-    @st.composite
-    def strat(draw):
-        shape = draw(draw_shape)
-        nd = len(shape)
-        options = [st.none()]
-        if nd:
-            options.append(st.integers(-nd, nd - 1))
-            options.append(st.sets(st.integers(0, nd - 1), min_size=1).map(tuple))
-        return shape, draw(st.one_of(options)), draw(st.booleans())
-
-    return strat()
-
-
-def _unary(name, method, ref, **kw):
-    return Case(name, lambda x: getattr(x, method)(), ref, _one(), **kw)
-
-
-def _binary(name, fn, ref, **kw):
-    return Case(name, fn, ref, broadcastable_shapes(2), **kw)
-
-
-CASES = [
-    _binary("add", lambda x, y: x + y, np.add),
-    _binary("sub", lambda x, y: x - y, np.subtract),
-    _binary("mul", lambda x, y: x * y, np.multiply),
-    _binary("div", lambda x, y: x / y, np.divide, low=0.5, high=3.0),
-    _binary("pow", lambda x, y: x**y, np.power, low=0.5, high=2.5),
-    _binary(
-        "maximum",
-        tg.maximum,
-        np.maximum,
-        valid=lambda x, y: bool(np.all(np.abs(x - y) > 1e-3)),
-        second_order=False,
-    ),
-    _binary(
-        "minimum",
-        tg.minimum,
-        np.minimum,
-        valid=lambda x, y: bool(np.all(np.abs(x - y) > 1e-3)),
-        second_order=False,
-    ),
-    Case("scalar_radd", lambda x: 2.0 + x, lambda x: 2.0 + x, _one()),
-    Case("scalar_rsub", lambda x: 2.0 - x, lambda x: 2.0 - x, _one()),
-    Case("scalar_rdiv", lambda x: 2.0 / x, lambda x: 2.0 / x, _one(), low=0.5),
-    Case("scalar_rpow", lambda x: 2.0**x, lambda x: 2.0**x, _one()),
-    Case("square", lambda x: x**2, lambda x: x**2, _one()),
-    _unary("neg", "__neg__", np.negative),
-    _unary("exp", "exp", np.exp),
-    _unary("log", "log", np.log, low=0.1, high=10.0),
-    _unary("sqrt", "sqrt", np.sqrt, low=0.1, high=10.0),
-    _unary("abs", "abs", np.abs, kinks=(0.0,), second_order=False),
-    _unary("relu", "relu", lambda x: np.maximum(x, 0), kinks=(0.0,), second_order=False),
-    _unary("sigmoid", "sigmoid", lambda x: 1 / (1 + np.exp(-x)), low=-8, high=8),
-    _unary("tanh", "tanh", np.tanh),
-    Case(
-        "clip",
-        lambda x: x.clip(-1.0, 1.0),
-        lambda x: np.clip(x, -1, 1),
-        _one(),
-        kinks=(-1.0, 1.0),
-        second_order=False,
-    ),
-    Case("softmax", lambda x: x.softmax(-1), None, _one(min_dims=1)),
-    Case("softmax_axis0", lambda x: x.softmax(0), None, _one(min_dims=1)),
-    Case("log_softmax", lambda x: x.log_softmax(-1), None, _one(min_dims=1)),
-    Case("T", lambda x: x.T, lambda x: x.T, _one()),
-    Case("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), _one()),
-    Case("reshape", lambda x: x.reshape(-1, 1), lambda x: x.reshape(-1, 1), _one()),
-    Case(
-        "transpose",
-        lambda x: (
-            x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,))
-            if x.ndim
-            else x.transpose()
-        ),
-        lambda x: (
-            x.transpose(tuple(reversed(range(x.ndim)))[1:] + (x.ndim - 1,)) if x.ndim else x.T
-        ),
-        _one(),
-    ),
-    Case("swapaxes", lambda x: x.swapaxes(0, -1), lambda x: x.swapaxes(0, -1), _one(1)),
-    Case(
-        "broadcast_to",
-        lambda x: x.broadcast_to((2,) + x.shape),
-        lambda x: np.broadcast_to(x, (2,) + x.shape),
-        _one(),
-    ),
-    Case("getitem_slice", lambda x: x[1:, ::-1], lambda x: x[1:, ::-1], _one(2)),
-    Case("getitem_int", lambda x: x[0], lambda x: x[0], _one(1)),
-    Case("getitem_none", lambda x: x[None, ..., None], lambda x: x[None, ..., None], _one()),
-    Case(
-        "getitem_repeated_ints",  # repeated indices must accumulate
-        lambda x: x[np.array([0, 0, -1, 0])],
-        lambda x: x[np.array([0, 0, -1, 0])],
-        _one(1),
-    ),
-    Case(
-        "getitem_gather",  # the sparse cross-entropy pattern x[rows, labels]
-        lambda x: x[np.arange(x.shape[0]), np.zeros(x.shape[0], dtype=int)],
-        lambda x: x[np.arange(x.shape[0]), np.zeros(x.shape[0], dtype=int)],
-        _one(2, 2),
-    ),
-    Case("getitem_mask", lambda x: x[x.data > 0], lambda x: x[x > 0], _one(), kinks=(0.0,)),
-    Case(
-        "concatenate",
-        lambda x, y: tg.concatenate([x, y, x], axis=-1),
-        lambda x, y: np.concatenate([x, y, x], axis=-1),
-        shapes(min_dims=1).map(lambda s: (s, s[:-1] + (s[-1] + 1,))),
-    ),
-    Case(
-        "stack",
-        lambda x, y: tg.stack([x, y], axis=0),
-        lambda x, y: np.stack([x, y], axis=0),
-        shapes().map(lambda s: (s, s)),
-    ),
-    Case("matmul", lambda x, y: x @ y, np.matmul, matmul_shapes()),
-    Case(
-        "where",
-        lambda x, y: tg.where(x.data > 0, x, y),
-        lambda x, y: np.where(x > 0, x, y),
-        broadcastable_shapes(2),
-        kinks=(0.0,),
-    ),
-]
-
-
-def _draw_inputs(data, case: Case):
-    shape_tuple = data.draw(case.shapes, label="shapes")
-    xs = [
-        data.draw(arrays(s, low=case.low, high=case.high, away_from=case.kinks), label=f"x{i}")
-        for i, s in enumerate(shape_tuple)
-    ]
-    assume(case.valid(*xs))
-    return xs
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("op", ops.registry(), ids=lambda op: op.__name__)
 @given(data=st.data())
-def test_op_value_and_gradient(case: Case, data):
-    xs = _draw_inputs(data, case)
-    tensors = [tg.Tensor(x.copy(), requires_grad=True) for x in xs]
-    out = case.fn(*tensors)
-    if case.ref is not None:
-        np.testing.assert_allclose(out.numpy(), case.ref(*xs), rtol=1e-6, atol=1e-6)
-    assert out.dtype == np.float64
-    assert tg.gradcheck(case.fn, tensors)
+def test_gradient_matches_finite_differences(op, data):
+    check_gradients(op, HypothesisDraw(data, op))
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.second_order], ids=lambda c: c.name)
-@given(data=st.data())
-def test_op_second_order(case: Case, data):
-    xs = _draw_inputs(data, case)
-    tensors = [tg.Tensor(x.copy(), requires_grad=True) for x in xs]
-    assert tg.gradgradcheck(case.fn, tensors)
-
-
-@pytest.mark.parametrize("op", ["sum", "mean", "max", "min"])
-@given(data=st.data())
-def test_reductions(op, data):
-    shape, axis, keepdims = data.draw(_reduce_args(shapes()))
-    x = data.draw(arrays(shape))
-    if op in ("max", "min"):
-        assume(distinct(x))
-    t = tg.Tensor(x.copy(), requires_grad=True)
-    out = getattr(t, op)(axis=axis, keepdims=keepdims)
-    np.testing.assert_allclose(out.numpy(), getattr(np, op)(x, axis=axis, keepdims=keepdims))
-    assert tg.gradcheck(lambda v: getattr(v, op)(axis=axis, keepdims=keepdims), [t])
-    if op in ("sum", "mean"):
-        assert tg.gradgradcheck(lambda v: getattr(v, op)(axis=axis, keepdims=keepdims) ** 2, [t])
+@pytest.mark.parametrize("op", _public_ops(), ids=lambda op: op.__name__)
+def test_every_public_op_says_how_it_is_checked(op):
+    assert op in ops.registry(), f"{op.__name__} declares no domain, kinks or sample"
+    assert op.__doc__ and "=" in op.__doc__, f"{op.__name__}: state its math in the docstring"
+    assert op.torch is not None, f"{op.__name__}: name its PyTorch counterpart"
+    assert isinstance(op.constant_inputs, tuple)
+    assert op.broadcasts in (True, False) or all(isinstance(i, int) for i in op.broadcasts)
 
 
 def test_astype_sends_gradient_back_in_the_source_dtype():

@@ -7,13 +7,11 @@
 [0.0, 0.0]
 """
 
-from __future__ import annotations
-
 from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, train, viz
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
-from tinygrad_np.function import Function
+from tinygrad_np.function import Function, once_differentiable
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_np.io import load, save
 from tinygrad_np.ops import concatenate, cross_entropy, linear, maximum, minimum, stack, where
@@ -46,6 +44,7 @@ __all__ = [
     "minimum",
     "nn",
     "no_grad",
+    "once_differentiable",
     "ones",
     "ones_like",
     "optim",

@@ -1,9 +1,10 @@
 """Reverse-mode differentiation: grad mode, the backward traversal, ``grad()``, anomaly mode.
 
-The whole traversal lives in ``run_backward``: an iterative topological sort (no recursion,
-so a 100,000-op chain works), gradients kept in a dict keyed by node and popped as soon as
-they are used, and broadcasting undone in one place (``unbroadcast``) as gradients flow into
-a parent.
+The whole traversal lives in ``run_backward``: no recursion (a 100,000-op chain works), ops
+run newest first from a heap keyed by their creation number (an op is always created after
+the ops that made its inputs, so that order is topological), gradients are kept in a dict
+popped as soon as they are used, and broadcasting is undone in one place (``unbroadcast``)
+as gradients flow into a parent. ``toposort`` orders a graph for drawings and traces.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from tinygrad_np.backend import array_module, as_array, is_array
 
 if TYPE_CHECKING:
     from tinygrad_np.tensor import Tensor
@@ -28,6 +29,19 @@ class _State(threading.local):
 
 
 _state = _State()
+
+__all__ = [
+    "backward",
+    "broadcast_axes",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "run_backward",
+    "toposort",
+    "unbroadcast",
+]
 
 
 def is_grad_enabled() -> bool:
@@ -217,15 +231,7 @@ def run_backward(
                     "freed by the first backward. Pass retain_graph=True to the first "
                     "backward() if you need to run backward twice."
                 )
-            if create_graph:  # saved_tensors then hands back inputs and output as Tensors
-                ctx.output = node
-            if anomaly:  # the finiteness check below names the op; NumPy's warning would not
-                with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                    parent_grads = ctx.backward(ctx, g)
-            else:
-                parent_grads = ctx.backward(ctx, g)
-            if create_graph:
-                ctx.output = None  # no lasting cycle node -> ctx -> node
+            parent_grads = _call_backward(ctx, g, create_graph, anomaly)
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
             parents = ctx.parents
@@ -239,17 +245,16 @@ def run_backward(
                 pg = parent_grads[i] if needed else None
                 if pg is not None:
                     parent = parents[i]
-                    try:  # free unless it raises: a backward must return arrays, or None
-                        if pg.shape != parent.data.shape:
-                            pg = _fit_to_parent(ctx.name, i, pg, parent.data.shape)
-                    except AttributeError:
-                        if hasattr(pg, "shape"):
-                            raise
+                    shape = parent.data.shape
+                    if create_graph and not isinstance(pg, Tensor):
                         raise TypeError(
-                            f"the backward of '{ctx.name}' returned a {type(pg).__name__} for "
-                            f"input {i} of shape {parent.data.shape}; return an array of that "
-                            "shape (or None when the input needs no gradient)"
-                        ) from None
+                            f"the backward of '{ctx.name}' returned a plain array for input "
+                            f"{i} under create_graph=True, so its gradient has no graph: it "
+                            "computed with NumPy on Tensors. Write it with operators and "
+                            "tg.ops.tnp, or decorate it with @tg.once_differentiable"
+                        )
+                    if getattr(pg, "shape", None) != shape:
+                        pg = _fit_to_parent(ctx.name, i, pg, shape)
                     if anomaly:
                         _check_finite(ctx.name, i, pg)
                     send(parent, pg)
@@ -269,11 +274,36 @@ def run_backward(
     return [found.get(id(t)) for t in inputs]
 
 
+def _call_backward(ctx: Any, g: Any, create_graph: bool, anomaly: bool) -> Any:
+    """One op's backward, with the errors a user can act on named after the op."""
+    try:
+        if anomaly:  # the finiteness check names the op; the library's warning would not
+            with array_module(g).errstate(divide="ignore", over="ignore", invalid="ignore"):
+                return ctx.backward(ctx, g)
+        return ctx.backward(ctx, g)
+    except TypeError as e:
+        if not create_graph or str(e).startswith("the backward of"):
+            raise
+        raise TypeError(
+            f"the backward of '{ctx.name}' failed under create_graph=True, where it is given "
+            f"Tensors instead of arrays ({e}). A backward that calls NumPy works on arrays "
+            "only: write it with operators and tg.ops.tnp, or decorate it with "
+            "@tg.once_differentiable"
+        ) from e
+
+
 def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
     """Undo broadcasting, or explain which backward returned a gradient that cannot fit."""
+    if not is_array(grad):
+        raise TypeError(
+            f"the backward of '{name}' returned a {type(grad).__name__} for input {i} of "
+            f"shape {shape}; return an array of that shape (or None when the input needs no "
+            "gradient)"
+        )
     lead = grad.ndim - len(shape)
-    if lead == 1 and grad.shape[1:] == shape and type(grad) is np.ndarray:
-        return np.add.reduce(grad, axis=0)  # the common case, a bias added to a batch
+    if lead == 1 and grad.shape[1:] == shape and not hasattr(grad, "_ctx"):  # not a Tensor
+        # the common case, a bias added to a batch; add.reduce skips ndarray.sum's wrapper
+        return array_module(grad).add.reduce(grad, axis=0)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise RuntimeError(
             f"the backward of '{name}' returned a gradient of shape {grad.shape} for input "
@@ -284,7 +314,7 @@ def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
 
 def _check_finite(name: str, i: int, grad: Any) -> None:
     data = getattr(grad, "data", grad)
-    if not np.isfinite(data).all():
+    if not array_module(data).isfinite(data).all():
         raise RuntimeError(
             f"detect_anomaly: the backward of '{name}' returned a non-finite gradient "
             f"(nan or inf) for its input {i} of shape {tuple(data.shape)}"
@@ -292,26 +322,25 @@ def _check_finite(name: str, i: int, grad: Any) -> None:
 
 
 def _accumulate_leaf(node: Tensor, g: Any, stored: set[int], tensor_cls: type) -> None:
-    """Add ``g`` into ``node.grad``, in the leaf's dtype, never aliasing another leaf's grad."""
-    if type(g) is np.ndarray and g.dtype == node.data.dtype:
-        if node.grad is None:
-            # A pass-through backward (add, reshape) can hand the same array to two leaves,
-            # or a read-only broadcast view: copy only then, so .grad is the leaf's own array.
-            if id(g) in stored or (g.base is not None and not g.flags.writeable):
-                g = g.copy()
-            stored.add(id(g))
-            node.grad = tensor_cls._wrap(g, False)
-        else:
-            node.grad = tensor_cls._wrap(node.grad.data + g, False)
+    """Add ``g`` into ``node.grad``, in the leaf's dtype, never sharing memory with another
+    leaf's gradient or with the caller's gradient array."""
+    if isinstance(g, tensor_cls):  # create_graph: keep the gradient's own graph
+        if g.dtype != node.data.dtype:
+            g = g.astype(node.data.dtype)
+        node.grad = g if node.grad is None else node.grad + g
         return
-    if isinstance(g, np.generic | np.ndarray):  # another dtype, or a scalar from 0-d math
-        g = np.asarray(g).astype(node.data.dtype)
-        stored.add(id(g))
-        node.grad = tensor_cls._wrap(g if node.grad is None else node.grad.data + g, False)
+    dtype, g = node.data.dtype, as_array(g)
+    if node.grad is not None:
+        node.grad = tensor_cls._wrap(node.grad.data + g.astype(dtype, copy=False), False)
         return
-    if g.dtype != node.data.dtype:  # create_graph: keep the gradient's own graph
-        g = g.astype(node.data.dtype)
-    node.grad = g if node.grad is None else node.grad + g
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    elif id(g) in stored or g.base is not None:
+        # A pass-through backward (add, reshape) hands one array, or views of it, to several
+        # leaves, or the caller's own gradient array: copy then, so .grad is the leaf's own.
+        g = g.copy()
+    stored.add(id(g))
+    node.grad = tensor_cls._wrap(g, False)
 
 
 def grad(
@@ -338,7 +367,7 @@ def grad(
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
+    if grad_outputs is None or is_array(grad_outputs):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     for i, t in enumerate(inputs):
         if not t.requires_grad:
@@ -383,9 +412,9 @@ def _seeds(
                     f"{op}: gradient can be implicit only for a single-element output, got "
                     f"shape {out.shape}; pass a gradient of that shape"
                 )
-            g = np.ones_like(out.data)
+            g = array_module(out.data).ones_like(out.data)
         else:
-            g = g if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            g = g if isinstance(g, Tensor) else array_module(out.data).asarray(g, dtype=out.dtype)
             if g.shape != out.shape:
                 raise ValueError(
                     f"{op}: gradient of shape {tuple(g.shape)} does not match output shape "
@@ -406,7 +435,7 @@ def backward(
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (``Tensor.backward``)."""
     if gradient is None and not create_graph and tensor.requires_grad and tensor.data.size == 1:
         # the common case, a scalar loss: skip the argument checks of the general path
-        seed = np.array(1, dtype=tensor.data.dtype).reshape(tensor.data.shape)
+        seed = array_module(tensor.data).ones_like(tensor.data)
         run_backward([tensor], [seed], retain_graph)
         return
     roots, seeds = _seeds("backward", [tensor], [gradient], create_graph)

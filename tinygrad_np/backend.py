@@ -1,7 +1,8 @@
 """The one seam between ops and the array library.
 
-Every op reaches NumPy through ``array_module(x)``, so running the same ops on another
-NumPy-compatible engine (CuPy) changes this file, not every op.
+Ops and the engine ask ``array_module(*arrays)`` for the namespace of the arrays they hold and
+never name NumPy themselves, so another engine with NumPy's interface (CuPy, or a recording
+stand-in that turns a training step into code) runs the same ops unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +14,30 @@ import numpy as np
 
 
 def array_module(*arrays: Any) -> ModuleType:
-    """The array namespace (``numpy`` today) that owns ``arrays``."""
+    """The namespace of ``arrays``: NumPy for ndarrays, Python numbers and None; otherwise
+    the first foreign array's own ``__array_namespace__()`` (CuPy's, a stand-in's).
+
+    >>> array_module(np.ones(2), 3.0) is np
+    True
+    """
+    for a in arrays:
+        if type(a) is np.ndarray or a is None:  # the common case first: one type check
+            continue
+        namespace = getattr(type(a), "__array_namespace__", None)
+        if namespace is not None and not isinstance(a, np.ndarray | np.generic):
+            return namespace(a)
     return np
 
 
+def as_array(value: Any) -> Any:
+    """``value`` as an array: NumPy returns scalars from 0-d math; make them 0-d arrays.
+
+    >>> as_array(np.float32(2.0)).shape
+    ()
+    """
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
 def is_array(x: Any) -> bool:
-    """True for an array of the backing library (not a Python scalar or list)."""
-    return isinstance(x, np.ndarray)
+    """True for an array of some array library (not a Python scalar, list or NumPy scalar)."""
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)

@@ -4,22 +4,30 @@ A Function's ``forward(ctx, *arrays)`` computes on raw arrays; ``backward(ctx, g
 returns one gradient per input, each of the *output's* shape or the input's (the engine undoes
 broadcasting). ``apply`` wraps the result in a Tensor and, when any input requires grad,
 records the instance itself as the node's context: its parents, and what it saved.
+
+The class also says where the op is checked (``domain``, ``kinks``, ``sample``), which inputs
+are constants, whether it broadcasts and what PyTorch calls it; an op that says where it is
+checked joins ``registry()``. The gradient tests, the PyTorch comparison, ``tg.compare`` and
+the graph drawings all read these attributes, so adding an op is one class.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
+import weakref
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from tinygrad_np import autograd
-from tinygrad_np.tensor import Tensor
+from tinygrad_np.backend import array_module, as_array, is_array
 
 _state = autograd._state
 # Ops are numbered as they are created: reverse creation order is a topological order,
 # which is all backward needs (see autograd.run_backward).
 _creation_order = itertools.count()
+_registry: list[type[Function]] = []
 
 
 class Function:
@@ -47,10 +55,32 @@ class Function:
     parents: tuple
     needs_input_grad: tuple[bool, ...]
 
+    # --- what the checks read (docs/contributing.md) -------------------------------------
+    domain: tuple[float, float] = (-2.0, 2.0)  # where random float inputs are drawn
+    kinks: tuple[float, ...] = ()  # values inputs keep away from: no derivative there
+    constant_inputs: tuple[int, ...] = ()  # float inputs never differentiated (one-hot labels)
+    # True: backward returns output-shaped gradients that the engine sums down to each input;
+    # a tuple: only those inputs (the bias of linear)
+    broadcasts: bool | tuple[int, ...] = False
+    second_order = True  # gradgradcheck applies (its backward is differentiable)
+    torch: str | Callable | None = None  # the PyTorch function, or (torch, *xs, **kw) -> out
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
+        if {"domain", "kinks", "sample"} & cls.__dict__.keys() and cls.__name__[0] != "_":
+            _registry.append(cls)
+
+    @classmethod
+    def sample(cls, draw: Any) -> tuple[list[Any], dict[str, Any]]:
+        """Inputs and keyword arguments to check the op at (see ``tinygrad_np.sampling``):
+        by default one array per input of forward, of broadcastable shapes if it broadcasts."""
+        params = list(inspect.signature(cls.forward).parameters.values())[1:]  # skip ctx
+        n = sum(p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD for p in params)
+        n = max(n, 1)
+        shapes = draw.broadcastable(n) if cls.broadcasts is True else [draw.shape()] * n
+        return [draw.array(s) for s in shapes], {}
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
@@ -63,7 +93,7 @@ class Function:
     # --- what forward keeps for backward -------------------------------------------------
     saved: tuple = ()
     freed = False
-    output: Any = None  # the output Tensor, set only while a create_graph backward runs
+    _output: Any = None  # a weak reference to the output Tensor, when forward saved it
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays for backward; the engine drops them after backward (unless retained)."""
@@ -73,26 +103,44 @@ class Function:
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept.
 
-        Plain arrays during an ordinary backward. During ``create_graph=True`` each saved
-        input comes back as its Tensor and the saved output as the output Tensor, so a backward
-        written with operators builds a differentiable graph of the gradient.
+        Plain arrays during an ordinary backward (it runs with grad mode off). Under
+        ``create_graph=True`` each saved input comes back as its Tensor and the saved output
+        as the output Tensor, so a backward written with operators and ``tnp`` builds a
+        differentiable graph of the gradient; any other saved float array is refused, since
+        its dependence on the inputs is unknown.
         """
-        if self.output is None and not self.freed:  # an ordinary backward: the fast path
-            return self.saved
         if self.freed:
             raise RuntimeError(
                 f"'{self.name}': saved values were freed by an earlier backward; pass "
                 "retain_graph=True to that backward() to keep them"
             )
-        return tuple(self._as_tensor(v) for v in self.saved)
+        if not _state.grad_enabled:
+            return self.saved
+        return tuple(self._as_tensor(k, v) for k, v in enumerate(self.saved))
 
-    def _as_tensor(self, value: Any) -> Any:
-        for parent in self.parents:
+    def _as_tensor(self, k: int, value: Any) -> Any:
+        for parent in getattr(self, "parents", ()):
+            if parent is value:  # a constant input
+                return value
             if isinstance(parent, Tensor) and parent.data is value:
                 return parent
-        if self.output is not None and self.output.data is value:
-            return self.output
-        return Tensor._wrap(value, False) if hasattr(value, "shape") else value
+        output = self._output() if self._output is not None else None
+        if output is not None and output.data is value:
+            return output
+        if not is_array(value) or value.dtype.kind not in "fc":
+            return value  # shapes, numbers, boolean masks: constants of the backward
+        return self.recompute(self, k, *self.parents)
+
+    @staticmethod
+    def recompute(ctx: Function, k: int, *inputs: Any) -> Any:
+        """Saved value ``k``, an intermediate kept for speed, rebuilt from the input Tensors
+        so that ``create_graph=True`` differentiates through it (cross-entropy's softmax)."""
+        raise RuntimeError(
+            f"'{ctx.name}' is once-differentiable: saved value {k} is neither an input nor "
+            "the output, so create_graph=True cannot differentiate its backward. Save only "
+            "inputs and the output, define recompute(ctx, k, *inputs) to rebuild it from the "
+            "inputs, or decorate backward with @tg.once_differentiable"
+        )
 
     # --- entering the graph ----------------------------------------------------------------
     @classmethod
@@ -104,9 +152,10 @@ class Function:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             raise _named_error(cls.name, e, arrays) from e
-        if not isinstance(out, np.ndarray):
-            # NumPy returns scalars from 0-d math; keep the array that saved values point to
-            array = np.asarray(out)
+        if isinstance(out, Tensor) or not hasattr(out, "dtype"):
+            out = _as_result(cls.name, out, arrays)
+        array = as_array(out)
+        if array is not out:  # keep saved values pointing at the array the output holds
             ctx.saved = tuple(array if v is out else v for v in ctx.saved)
             out = array
         needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
@@ -118,7 +167,27 @@ class Function:
         ctx.needs_input_grad = needs
         ctx.seq = next(_creation_order)
         result._ctx = ctx
+        for v in ctx.saved:
+            if v is out:  # weak: the output must not be kept alive by its own node
+                ctx._output = weakref.ref(result)
+                break
         return result
+
+
+def registry() -> tuple[type[Function], ...]:
+    """Every op that says where it is checked (a ``domain``, ``kinks`` or a ``sample``), in
+    the order defined: the built-in ops, then any defined since (yours too)."""
+    return tuple(_registry)
+
+
+def _as_result(name: str, out: Any, arrays: list) -> Any:
+    """A forward's result that is not an array: a number becomes one; anything else is refused."""
+    if not isinstance(out, Tensor) and isinstance(out, int | float | complex | bool):
+        return array_module(*arrays).asarray(out)
+    raise TypeError(
+        f"{name}: forward must return an array, got a {type(out).__name__}; forward works on "
+        "the inputs' arrays (return its .data if you computed a Tensor)"
+    )
 
 
 def _named_error(name: str, error: Exception, arrays: list) -> Exception:
@@ -133,12 +202,57 @@ def _named_error(name: str, error: Exception, arrays: list) -> Exception:
         return ValueError(f"{name}: {message} (inputs: {shapes})")
 
 
-def dispatch(fn: type[Function], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` on arrays directly, or through the graph if any input is a Tensor.
+def once_differentiable(backward: Callable) -> Callable:
+    """Mark a ``backward`` that works on arrays only (it calls NumPy, or uses saved values
+    other than the inputs and the output). Under ``create_graph=True`` it still gives the
+    right gradient; differentiating that gradient again raises, naming the op.
 
-    Backward bodies call helper ops through this, so the same line serves an ordinary
-    backward (arrays, no graph) and a ``create_graph=True`` one (Tensors, recorded).
+    >>> import tinygrad_np as tg
+    >>> class Square(tg.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(2 * x)  # an intermediate, not the input
+    ...         return x * x
+    ...     backward = staticmethod(tg.once_differentiable(lambda ctx, g: g * ctx.saved_tensors[0]))
+    >>> x = tg.tensor([3.0], requires_grad=True)
+    >>> (dx,) = tg.autograd.grad(Square.apply(x).sum(), x, create_graph=True); dx.tolist()
+    [6.0]
+    >>> dx.sum().backward()
+    Traceback (most recent call last):
+    RuntimeError: 'square' is @once_differentiable: its gradient cannot be differentiated again
     """
-    if any(isinstance(a, Tensor) for a in args):
-        return fn.apply(*args, **kwargs)
-    return fn.forward(fn(), *args, **kwargs)
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Function, grad_output: Any) -> Any:
+        if not _state.grad_enabled:  # an ordinary backward: nothing to do
+            return backward(ctx, grad_output)
+        with autograd.no_grad():
+            grads = backward(ctx, grad_output.data)  # create_graph hands it a Tensor
+        sources = [t for t in (*ctx.parents, grad_output) if isinstance(t, Tensor)]
+        wrap = functools.partial(_OnceDifferentiable.apply, *sources, op=ctx.name)
+        if not isinstance(grads, tuple):
+            return None if grads is None else wrap(value=grads)
+        return tuple(None if g is None else wrap(value=g) for g in grads)
+
+    return wrapper
+
+
+class _OnceDifferentiable(Function):
+    """z = a gradient computed on arrays; differentiating it raises (see once_differentiable)"""
+
+    name = "once_differentiable"
+
+    @staticmethod
+    def forward(ctx, *sources, value, op):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(
+            f"'{ctx.op}' is @once_differentiable: its gradient cannot be differentiated again"
+        )
+
+
+# Last: importing Tensor imports the ops, which subclass Function (defined above by now).
+from tinygrad_np.tensor import Tensor  # noqa: E402

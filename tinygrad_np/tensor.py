@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import autograd
+from tinygrad_np.backend import array_module, as_array, is_array
 
 DTypeLike = Any
 _DEFAULT_FLOAT = np.dtype(np.float32)
@@ -70,7 +71,7 @@ class Tensor:
     def _wrap(cls, array: Any, requires_grad: bool) -> Tensor:
         """Fast constructor for op outputs: no conversion beyond NumPy scalar -> 0-d array."""
         t = object.__new__(cls)
-        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t.data = as_array(array)
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = None
@@ -168,10 +169,10 @@ class Tensor:
     # --- operators -----------------------------------------------------------------------
     def _coerce(self, other: Any) -> Any:
         """A Python scalar takes this tensor's float dtype (``t64 * 2.0`` stays float64)."""
-        if isinstance(other, Tensor | np.ndarray):
+        if is_array(other):
             return other
         if isinstance(other, int | float | bool) and self.data.dtype.kind == "f":
-            return np.asarray(other, dtype=self.data.dtype)
+            return array_module(self.data).asarray(other, dtype=self.data.dtype)
         return _to_array(other)
 
     def __add__(self, other: Any) -> Tensor:
@@ -242,6 +243,16 @@ class Tensor:
 
     def __ge__(self, other: Any) -> Tensor:
         return Tensor._wrap(self.data >= getattr(other, "data", other), False)
+
+    # logic on boolean (mask) tensors, which carry no gradient either
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data & getattr(other, "data", other), False)
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data | getattr(other, "data", other), False)
+
+    def __invert__(self) -> Tensor:
+        return Tensor._wrap(~self.data, False)
 
     # --- elementwise -----------------------------------------------------------------------
     def exp(self) -> Tensor:

@@ -1,5 +1,8 @@
-"""Hypothesis strategies for testing ops, yours included: safe float64 arrays, broadcastable
-shapes, tensors. Needs the ``test`` extra (``pip install tinygrad-np[test]``).
+"""Testing ops, yours included: Hypothesis strategies (safe float64 arrays, broadcastable
+shapes, tensors), ``HypothesisDraw`` for an op's ``sample``, and the two checks the library's
+own op table runs on every registered op: ``check_gradients`` (finite differences, first and
+second order) and ``check_against_torch``. Needs the ``test`` extra
+(``pip install tinygrad-np[test]``).
 
 >>> from hypothesis import given
 >>> import tinygrad_np as tg
@@ -12,12 +15,15 @@ shapes, tensors. Needs the ``test`` extra (``pip install tinygrad-np[test]``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tinygrad_np.gradcheck import gradcheck, gradgradcheck
+from tinygrad_np.sampling import Draw
 from tinygrad_np.tensor import Tensor
 
 Shape = tuple[int, ...]
@@ -72,3 +78,93 @@ def distinct(values: np.ndarray, gap: float = 1e-3) -> bool:
     """True when no two values are closer than ``gap``: max/min ties make kinks."""
     flat = np.sort(values.reshape(-1))
     return flat.size < 2 or bool(np.min(np.diff(flat)) > gap)
+
+
+class HypothesisDraw(Draw):
+    """A ``Draw`` backed by Hypothesis's ``st.data()``, so failures shrink to small inputs.
+
+    >>> from hypothesis import given, strategies as st
+    >>> import tinygrad_np as tg
+    >>> @given(st.data())
+    ... def test_exp(data):
+    ...     check_gradients(tg.ops.Exp, HypothesisDraw(data, tg.ops.Exp))
+    >>> test_exp()
+    """
+
+    def __init__(self, data: Any, op: Any = None) -> None:
+        super().__init__(op)
+        self.data = data
+
+    def integer(self, low: int, high: int) -> int:
+        return self.data.draw(st.integers(low, high))
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return options[self.data.draw(st.integers(0, len(options) - 1))]
+
+    def uniform(self, shape: Shape, low: float, high: float) -> np.ndarray:
+        return self.data.draw(arrays(shape, low=low, high=high)).copy()
+
+
+def _inputs(op: Any, arrays: Sequence[Any]) -> list[Any]:
+    """Float arrays become float64 Tensors that require grad, but for the op's constants."""
+    return [
+        Tensor(a, requires_grad=i not in op.constant_inputs)
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+        else a
+        for i, a in enumerate(arrays)
+    ]
+
+
+def check_gradients(op: Any, draw: Draw, fast_mode: bool = False) -> None:
+    """Draw inputs from ``op.sample`` and check its gradient against finite differences, and
+    its second derivative too unless ``op.second_order`` is False. Raises ``GradcheckError``.
+    """
+    arrays, kwargs = op.sample(draw)
+    tensors = _inputs(op, arrays)
+    out = op.apply(*tensors, **kwargs)
+    assert out.dtype == np.float64, f"{op.name}: float64 inputs gave a {out.dtype} output"
+    if not any(isinstance(t, Tensor) and t.requires_grad for t in tensors):
+        return
+
+    def fn(*ts: Any) -> Tensor:
+        return op.apply(*ts, **kwargs)
+
+    fn.__qualname__ = f"{op.__name__}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+    assert gradcheck(fn, tensors, fast_mode=fast_mode)
+    if op.second_order:
+        assert gradgradcheck(fn, tensors, fast_mode=fast_mode)
+
+
+def _torch_call(op: Any, torch: Any) -> Any:
+    if callable(op.torch):
+        return lambda *xs, **kw: op.torch(torch, *xs, **kw)
+    renamed = {"axis": "dim", "keepdims": "keepdim"}
+    function = getattr(torch, op.torch)
+    return lambda *xs, **kw: function(*xs, **{renamed.get(k, k): v for k, v in kw.items()})
+
+
+def check_against_torch(op: Any, draw: Draw, torch: Any, tol: float = 1e-10) -> None:
+    """Draw inputs from ``op.sample``; compare the op's value and its gradients (for a random
+    ``grad_output``) with its PyTorch counterpart ``op.torch``, in float64."""
+    arrays, kwargs = op.sample(draw)
+    ours = _inputs(op, arrays)
+    theirs = [
+        torch.tensor(a, requires_grad=isinstance(t, Tensor) and t.requires_grad)
+        if hasattr(a, "dtype")
+        else a
+        for a, t in zip(arrays, ours)
+    ]
+    out = op.apply(*ours, **kwargs)
+    expected = _torch_call(op, torch)(*theirs, **kwargs)
+    where = f"{op.name} with inputs {[np.shape(a) for a in arrays]} and {kwargs}"
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=tol, atol=tol,
+                               err_msg=f"values of {where}")  # fmt: skip
+    if not out.requires_grad:
+        return
+    seed = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(seed)
+    expected.backward(torch.tensor(seed))
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        if isinstance(a, Tensor) and a.requires_grad:
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol,
+                                       err_msg=f"gradient of input {k} of {where}")  # fmt: skip

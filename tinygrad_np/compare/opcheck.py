@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np import autograd, ops
+from tinygrad_np import autograd
 from tinygrad_np.compare.report import explain
 from tinygrad_np.function import Function
+from tinygrad_np.gradcheck import directional, finite_differences
 
 _EPS64 = float(np.finfo(np.float64).eps)
 
@@ -89,15 +90,10 @@ def _call_backward(backward: Callable, ctx: Function, u: np.ndarray) -> Any:
         return backward(ctx, u.copy())  # a copy: a backward that edits grad_output in place
 
 
-# Inputs an op takes but never differentiates (float one-hot targets).
-CONSTANT_INPUTS: dict[type, set[int]] = {ops.CrossEntropy: {1}}
-
-
 def needs_grad(op: type, arrays: Sequence[Any]) -> list[bool]:
-    """Which inputs get a gradient: float arrays, except the op's constant inputs."""
-    constant = next((CONSTANT_INPUTS[c] for c in op.__mro__ if c in CONSTANT_INPUTS), set())
+    """Which inputs get a gradient: float arrays, except the op's ``constant_inputs``."""
     return [
-        isinstance(a, np.ndarray) and a.dtype.kind == "f" and i not in constant
+        isinstance(a, np.ndarray) and a.dtype.kind == "f" and i not in op.constant_inputs
         for i, a in enumerate(arrays)
     ]
 
@@ -190,9 +186,7 @@ def check_op(
                 return OpCheck(name, "wrong", str(e), i, shape)
         for _ in range(directions):
             v = rng.standard_normal(shape)
-            plus = [*xs[:i], x + eps * v, *xs[i + 1 :]]
-            minus = [*xs[:i], x - eps * v, *xs[i + 1 :]]
-            numeric = (f(plus) - f(minus)) / (2 * eps)
+            numeric = directional(lambda: f(xs), x, v, eps)
             analytic = float(np.sum(g * v))
             error = abs(numeric - analytic)
             limit = atol + noise + rtol * (abs(numeric) + abs(analytic))
@@ -223,17 +217,10 @@ def _scan(
 ) -> OpCheck:  # fmt: skip
     """Element-by-element finite differences of input i, to name the first wrong element."""
     x = xs[i]
-    flat = x.reshape(-1).copy()
-    count = min(flat.size, max_elements)
+    count = min(x.size, max_elements)
     center = f(xs)
-    right, left = np.zeros(count), np.zeros(count)
-    for k in range(count):
-        orig = flat[k]
-        flat[k] = orig + eps
-        right[k] = (f([*xs[:i], flat.reshape(x.shape), *xs[i + 1 :]]) - center) / eps
-        flat[k] = orig - eps
-        left[k] = (center - f([*xs[:i], flat.reshape(x.shape), *xs[i + 1 :]])) / eps
-        flat[k] = orig
+    plus, minus = finite_differences(lambda: f(xs), x, eps, count)
+    right, left = (plus - center) / eps, (center - minus) / eps
     numeric = (right + left) / 2
     analytic = g.reshape(-1)[:count]
 
@@ -252,7 +239,7 @@ def _scan(
     check.element = tuple(int(j) for j in np.unravel_index(k, x.shape)) if x.ndim else ()
     check.numeric, check.analytic = float(numeric[k]), float(analytic[k])
     check.n_bad = int(bad.sum())
-    if count == flat.size:
+    if count == x.size:
         batch = x.shape[0] if x.ndim > 1 else None
         hint = explain(
             analytic.reshape(x.shape), numeric.reshape(x.shape), bad.reshape(x.shape), batch, 1e-4

@@ -1,15 +1,18 @@
-"""Every differentiable op, forward and backward side by side.
+"""Every differentiable op, forward and backward side by side, one class each.
 
 Each ``backward`` returns gradients of the output's shape (or the input's); the engine sums
-them back over broadcast axes (``autograd.unbroadcast``). Backward bodies use only operators
-and methods that arrays and Tensors share, or go through ``dispatch``, so the same code runs
-on plain arrays (fast path) and on Tensors when ``create_graph=True`` asks for a graph of the
-gradient. Arrays come from ``array_module`` so another NumPy-like engine can stand in.
+them back over broadcast axes (``autograd.unbroadcast``). Backward bodies use only operators,
+methods that arrays and Tensors share, and the functions of ``tnp``, so the same code runs on
+plain arrays and on Tensors when ``create_graph=True`` asks for a graph of the gradient.
+Forward bodies get their array functions from ``array_module``, so another NumPy-like engine
+can stand in. Each class also says where it is checked; ``registry()`` lists them all.
 
 Ops are grouped by kind, one module each: ``elementwise`` (unary and binary), ``reduce``,
 ``movement``, ``linalg`` (matmul, the fused dense layer) and ``softmax`` (with cross-entropy).
 """
 
+from tinygrad_np.function import registry
+from tinygrad_np.ops import tnp
 from tinygrad_np.ops.common import normalize_axis, normalize_index
 from tinygrad_np.ops.elementwise import (
     Abs,
@@ -37,6 +40,7 @@ from tinygrad_np.ops.elementwise import (
 from tinygrad_np.ops.linalg import Linear, Matmul, linear
 from tinygrad_np.ops.movement import (
     Concatenate,
+    Expand,
     Getitem,
     Reshape,
     ScatterAdd,
@@ -45,7 +49,7 @@ from tinygrad_np.ops.movement import (
     concatenate,
     stack,
 )
-from tinygrad_np.ops.reduce import Expand, Max, Mean, Min, Sum
+from tinygrad_np.ops.reduce import Max, Mean, Min, Sum
 from tinygrad_np.ops.softmax import (
     CrossEntropy,
     LogSoftmax,
@@ -99,6 +103,8 @@ __all__ = [
     "minimum",
     "normalize_axis",
     "normalize_index",
+    "registry",
     "stack",
+    "tnp",
     "where",
 ]

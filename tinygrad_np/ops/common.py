@@ -1,33 +1,52 @@
-"""What every op module shares: the array namespace and small helpers that work on arrays
-and Tensors alike (so one backward body serves both ordinary and create_graph passes)."""
+"""What every op module shares: axis and index normalisation, Python values at the door."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from numpy.exceptions import AxisError  # an IndexError (PyTorch's) and a ValueError (NumPy's)
 
 from tinygrad_np.backend import array_module
 from tinygrad_np.tensor import Tensor
 
-xp = array_module()
+
+def axes(op: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``axis`` (None, an int or a sequence, negative counting from the end) as sorted
+    non-negative axes, checked once for every op. A 0-d array has one axis, 0 or -1, as in
+    PyTorch; reducing over it changes nothing.
+
+    >>> axes("sum", -1, (2, 3, 4)), axes("sum", [0, -1], (2, 3, 4)), axes("sum", 0, ())
+    ((2,), (0, 2), ())
+    """
+    if axis is None:
+        return None
+    ndim = len(shape)
+    items = (axis,) if isinstance(axis, int) or hasattr(axis, "__index__") else tuple(axis)
+    rank = max(ndim, 1)
+    out = []
+    for a in items:
+        a = int(a)
+        if not -rank <= a < rank:
+            raise AxisError(
+                f"{op}: axis {a} is out of range for an input of shape {tuple(shape)} "
+                f"(expected an axis in [{-rank}, {rank - 1}])"
+            )
+        out.append(a % rank)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out)) if ndim else ()
 
 
-def _exp(a: Any) -> Any:
-    return a.exp() if isinstance(a, Tensor) else xp.exp(a)
-
-
-def _log(a: Any) -> Any:
-    return a.log() if isinstance(a, Tensor) else xp.log(a)
-
-
-def _data(a: Any) -> Any:
-    return a.data if isinstance(a, Tensor) else a
+def keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` (normalised by ``axes``) has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
 def normalize_axis(axis: Any) -> int | tuple[int, ...] | None:
     """Axis arguments as NumPy takes them, hashable (lists become tuples)."""
-    if axis is None or isinstance(axis, int | np.integer):
+    if axis is None or isinstance(axis, int) or hasattr(axis, "__index__"):
         return axis if axis is None else int(axis)
     return tuple(int(a) for a in axis)
 
@@ -39,22 +58,15 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return xp.asarray(index)
+        return array_module().asarray(index)
     return index
 
 
-def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
-    """The shape a reduction over ``axis`` has with keepdims=True."""
-    if axis is None:
-        return (1,) * len(shape)
-    axes = (axis,) if isinstance(axis, int) else axis
-    axes = {a % len(shape) for a in axes}
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _as_tensor(x: Any, like: Tensor | None = None) -> Any:
+def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """``x`` as a Tensor: a Python scalar takes ``like``'s float dtype (``t64 * 2.0`` stays
+    float64)."""
     if isinstance(x, Tensor):
         return x
     if like is not None:
-        return like._coerce(x)
+        return Tensor._wrap(like._coerce(x), False)
     return Tensor(x)

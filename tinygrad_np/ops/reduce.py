@@ -1,81 +1,80 @@
-"""Reductions (sum, mean, max, min) and broadcast_to, their adjoint."""
+"""Reductions: sum, mean, max, min over an axis (None, an int or a tuple), keepdims or not."""
 
 from __future__ import annotations
 
-from tinygrad_np.function import Function, dispatch
-from tinygrad_np.ops.common import (
-    _data,
-    _keepdims_shape,
-    xp,
-)
+from tinygrad_np import sampling
+from tinygrad_np.function import Function
+from tinygrad_np.ops import tnp
+from tinygrad_np.ops.common import axes, keepdims_shape
 
 # ================================ reductions =================================================
-
-
-class Expand(Function):
-    """z = broadcast_to(x, shape);  dz/dx = 1, summed over the new axes (by the engine)"""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        return xp.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
 
 
 class Sum(Function):
     """z = sum(x, axis);  dz/dx = 1, spread over the summed axes"""
 
+    sample = staticmethod(sampling.reduction)
+    torch = "sum"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.shape, ctx.axis = x.shape, axis
-        return x.sum(axis=axis, keepdims=keepdims)
+        ctx.shape, ctx.axis = x.shape, axes("sum", axis, x.shape)
+        return x.sum(axis=ctx.axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
-        g = g.reshape(_keepdims_shape(ctx.shape, ctx.axis))
-        return dispatch(Expand, g, shape=ctx.shape)
+        return tnp.broadcast_to(g.reshape(keepdims_shape(ctx.shape, ctx.axis)), ctx.shape)
 
 
 class Mean(Function):
     """z = mean(x, axis);  dz/dx = 1/n, spread over the averaged axes"""
 
+    sample = staticmethod(sampling.reduction)
+    torch = "mean"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        z = x.mean(axis=axis, keepdims=keepdims)
-        ctx.shape, ctx.axis = x.shape, axis
-        ctx.scale = xp.asarray(z.size / x.size, dtype=x.dtype) if x.size else 0.0
+        ctx.shape, ctx.axis = x.shape, axes("mean", axis, x.shape)
+        z = x.mean(axis=ctx.axis, keepdims=keepdims)
+        ctx.scale = z.size / x.size if x.size else 0.0  # a Python float keeps g's dtype
         return z
 
     @staticmethod
     def backward(ctx, g):
-        g = g.reshape(_keepdims_shape(ctx.shape, ctx.axis)) * ctx.scale
-        return dispatch(Expand, g, shape=ctx.shape)
+        g = g.reshape(keepdims_shape(ctx.shape, ctx.axis)) * ctx.scale
+        return tnp.broadcast_to(g, ctx.shape)
 
 
-class Max(Function):
-    """z = max(x, axis);  dz/dx = 1 at the maximum (split evenly between ties)"""
+class _Extremum(Function):
+    """max or min over axis;  dz/dx = 1 at the extreme element (split evenly between ties)"""
 
-    pick = staticmethod(xp.max)
+    sample = staticmethod(lambda draw: sampling.reduction(draw, distinct=True))
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
         if x.size == 0:
             raise ValueError(f"{cls.name}: reduction of an empty tensor of shape {x.shape}")
-        z = cls.pick(x, axis=axis, keepdims=True)
+        ctx.shape, ctx.axis = x.shape, axes(cls.name, axis, x.shape)
+        z = getattr(x, cls.name)(axis=ctx.axis, keepdims=True)  # x.max or x.min
         mask = x == z
-        ctx.weights = mask / mask.sum(axis=axis, keepdims=True, dtype=x.dtype)
-        ctx.shape, ctx.axis = x.shape, axis
-        return z if keepdims else z.squeeze(axis)
+        ctx.weights = mask / mask.sum(axis=ctx.axis, keepdims=True, dtype=x.dtype)
+        return z if keepdims else z.squeeze(ctx.axis)
 
     @staticmethod
     def backward(ctx, g):
-        g = g.reshape(_keepdims_shape(ctx.shape, ctx.axis))
-        return g * ctx.weights.astype(_data(g).dtype, copy=False)
+        g = g.reshape(keepdims_shape(ctx.shape, ctx.axis))
+        return g * ctx.weights.astype(g.dtype, copy=False)
 
 
-class Min(Max):
+class Max(_Extremum):
+    """z = max(x, axis);  dz/dx = 1 at the maximum (split evenly between ties)"""
+
+    domain = (-2.0, 2.0)
+    torch = "amax"
+
+
+class Min(_Extremum):
     """z = min(x, axis);  dz/dx = 1 at the minimum (split evenly between ties)"""
 
-    pick = staticmethod(xp.min)
+    domain = (-2.0, 2.0)
+    torch = "amin"

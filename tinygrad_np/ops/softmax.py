@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_np import sampling
+from tinygrad_np.backend import array_module
 from tinygrad_np.function import Function
-from tinygrad_np.ops.common import _as_tensor, _data, _exp, xp
+from tinygrad_np.ops import tnp
+from tinygrad_np.ops.common import as_tensor
 from tinygrad_np.tensor import Tensor
 
 # ================================ softmax and cross-entropy ==================================
 
 
-def _log_softmax(x: Any, axis: int) -> Any:
-    """log(softmax(x)) the stable way: shift by the max so exp never overflows."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-
-
 class Softmax(Function):
     """s = exp(x) / sum(exp(x));  dx = s * (g - sum(g * s))"""
 
+    sample = staticmethod(sampling.along_an_axis)
+    torch = "softmax"
+
     @staticmethod
     def forward(ctx, x, axis=-1):
-        shifted = xp.exp(x - x.max(axis=axis, keepdims=True))
+        shifted = array_module(x).exp(x - x.max(axis=axis, keepdims=True))
         s = shifted / shifted.sum(axis=axis, keepdims=True)
         ctx.axis = axis
         ctx.save_for_backward(s)
@@ -37,9 +37,14 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """l = x - logsumexp(x);  dx = g - softmax(x) * sum(g)"""
 
+    sample = staticmethod(sampling.along_an_axis)
+    torch = "log_softmax"
+
     @staticmethod
     def forward(ctx, x, axis=-1):
-        z = _log_softmax(x, axis)
+        xp = array_module(x)
+        shifted = x - x.max(axis=axis, keepdims=True)  # exp never overflows
+        z = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.axis = axis
         ctx.save_for_backward(z)
         return z
@@ -47,7 +52,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        return g - _exp(z) * g.sum(axis=ctx.axis, keepdims=True)
+        return g - tnp.exp(z) * g.sum(axis=ctx.axis, keepdims=True)
 
 
 class CrossEntropy(Function):
@@ -58,9 +63,20 @@ class CrossEntropy(Function):
     """
 
     name = "cross_entropy"
+    constant_inputs = (1,)  # one-hot targets are floats, but labels all the same
+
+    @staticmethod
+    def sample(draw):
+        n, c = draw.integer(1, 5), draw.integer(1, 5)
+        labels = draw.labels(n, c)
+        target = draw.choice([labels, (labels[:, None] == range(c)).astype(float)])
+        return [draw.array((n, c)), target], {"reduction": draw.choice(["mean", "sum", "none"])}
+
+    torch = staticmethod(lambda torch, x, t, **kw: torch.nn.functional.cross_entropy(x, t, **kw))
 
     @staticmethod
     def forward(ctx, logits, target, reduction="mean"):
+        xp = array_module(logits)
         shifted = logits - logits.max(axis=-1, keepdims=True)
         e = xp.exp(shifted)
         total = e.sum(axis=-1, keepdims=True)
@@ -81,32 +97,22 @@ class CrossEntropy(Function):
         return losses
 
     @staticmethod
+    def recompute(ctx, k, logits, target):
+        return logits.softmax(-1)  # saved value 1, the probabilities
+
+    @staticmethod
     def backward(ctx, g):
         logits, probs = ctx.saved_tensors
-        target, rows = ctx.target, ctx.rows
         n = logits.shape[0]
-        if isinstance(g, Tensor):  # create_graph: softmax must stay a function of the logits
-            grad = Softmax.apply(logits, axis=-1) - _one_hot(target, logits.shape, logits.dtype)
-            scale = g / n if ctx.reduction == "mean" else g
-            return grad * (scale.reshape((-1, 1)) if ctx.reduction == "none" else scale), None
         if ctx.reduction == "none":
             scale = g.reshape((-1, 1))
         else:
             scale = g / n if ctx.reduction == "mean" else g
-        grad = probs * scale  # (softmax - onehot) * scale, with one allocation
-        if rows is None:
-            grad -= target * scale
-        else:
-            grad[rows, target] -= scale if scale.ndim == 0 else scale[:, 0]
-        return grad, None
-
-
-def _one_hot(target: Any, shape: tuple[int, ...], dtype: Any) -> Any:
-    if target.ndim > 1:
-        return target
-    out = xp.zeros(shape, dtype=dtype)
-    out[xp.arange(shape[0]), target] = 1
-    return out
+        grad = probs * scale  # (softmax - onehot) * scale, with one allocation for labels
+        if ctx.rows is None:
+            return grad - ctx.target * scale, None
+        at = scale if scale.ndim == 0 else scale[:, 0]
+        return tnp.subtract_at(grad, (ctx.rows, ctx.target), at), None
 
 
 def check_reduction(name: str, reduction: str) -> str:
@@ -121,7 +127,7 @@ def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
 
     Every classification loss calls this, so a bad label gets the same clear error anywhere.
     """
-    t = xp.asarray(_data(target))
+    t = target.data if isinstance(target, Tensor) else array_module(x.data).asarray(target)
     if x.ndim != 2:
         raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
     n, c = x.shape
@@ -136,7 +142,7 @@ def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
         # A wrong label must not wrap around. Viewed as unsigned, a negative label is huge, so
         # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper).
         unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
-        if n and xp.maximum.reduce(unsigned) >= c:
+        if n and array_module(t).maximum.reduce(unsigned) >= c:
             bad = t[(t < 0) | (t >= c)][0]
             raise ValueError(
                 f"{name}: label {bad} is out of range for {c} classes (labels must be in "
@@ -160,6 +166,6 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     20000.0
     """
     check_reduction("cross_entropy", reduction)
-    logits = _as_tensor(logits)
+    logits = as_tensor(logits)
     t = check_class_targets("cross_entropy", logits, target)
     return CrossEntropy.apply(logits, t, reduction=reduction)

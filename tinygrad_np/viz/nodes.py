@@ -11,22 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np import autograd, ops
+from tinygrad_np import autograd
 from tinygrad_np.tensor import Tensor
-
-# Ops whose backward hands a parent a gradient of the *output's* shape, which the engine then
-# sums over the broadcast axes. Every other built-in op returns gradients of each input's shape.
-BROADCASTING_OPS = (
-    ops.Add,
-    ops.Sub,
-    ops.Mul,
-    ops.Div,
-    ops.Pow,
-    ops.Maximum,
-    ops.Minimum,
-    ops.Where,
-    ops.Expand,
-)
 
 
 def fmt(value: Any) -> str:
@@ -82,10 +68,10 @@ def broadcast_note(
     to the output's shape, or for the bias of the fused ``linear`` op; the axes named are the
     output's axes that were summed away. Empty string otherwise.
     """
-    broadcasts = isinstance(ctx, BROADCASTING_OPS) or (
-        isinstance(ctx, ops.Linear) and position == 2  # x @ w + b: b is added to every row
-    )
-    if not broadcasts or len(out_shape) < len(parent_shape):
+    broadcasts = ctx.broadcasts  # the op says which inputs the engine sums back (see Function)
+    if not (broadcasts is True or position in (broadcasts or ())) or len(out_shape) < len(
+        parent_shape
+    ):
         return ""
     axes = autograd.broadcast_axes(tuple(out_shape), tuple(parent_shape))
     if not axes:
