@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from tinygrad_np.tensor import Tensor
 
 # One row per optimizer setting; used by the tests that must hold for every optimizer.
@@ -202,6 +202,46 @@ def test_current_lr_is_a_list_with_several_groups():
     opt = Adam([{"params": [a]}, {"params": [b], "lr": 0.1, "decay": 1.0}], lr=0.01)
     run(opt, [a, b], [[[1.0], [1.0]]] * 3)
     assert opt.current_lr == [0.01, 0.1 / (1 + 1.0 * 2)]
+
+
+class SignDescent(Optimizer):
+    """A subclass that puts only ``lr`` in its defaults: the base class supplies the rest."""
+
+    def __init__(self, params, lr=0.5):
+        super().__init__(params, dict(lr=lr))
+
+    def _update(self, w, g, state, group, lr):
+        w -= lr * np.sign(g)
+
+
+def test_the_base_class_owns_decay_for_a_subclass_that_leaves_it_out():
+    p = param([0.0])
+    opt = SignDescent([p])
+    assert opt.defaults == {"lr": 0.5, "decay": 0.0}
+    run(opt, [p], [[[1.0]]] * 2)
+    assert p.data.tolist() == [-1.0] and opt.current_lr == 0.5
+    q = param([0.0])
+    opt = SignDescent([{"params": [q], "decay": 1.0}])
+    run(opt, [q], [[[1.0]]] * 3)
+    assert q.data.tolist() == [-(0.5 + 0.25 + 0.5 / 3)]
+    assert opt.current_lr == 0.5 / 3
+    with pytest.raises(ValueError, match="SignDescent: invalid decay=-1.0"):
+        SignDescent([{"params": [q], "decay": -1.0}])
+    saved = opt.state_dict()
+    assert saved["param_groups"][0]["decay"] == 1.0
+    fresh = SignDescent([param([0.0])])
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["decay"] == 1.0 and fresh.current_lr == 0.5 / 3
+
+
+def test_a_subclass_without_lr_is_told_so():
+    class NoLr(Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(momentum=0.9))
+
+    with pytest.raises(TypeError, match="NoLr: missing lr"):
+        NoLr([param([1.0])])
+    assert NoLr([{"params": [param([1.0])], "lr": 0.1}]).param_groups[0]["lr"] == 0.1
 
 
 # ---------------------------------------------------------------- in place, dtype, memory

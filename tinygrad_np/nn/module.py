@@ -1,9 +1,10 @@
 """``Module`` and ``Parameter``: the containers every layer, activation and loss is built on.
 
 A module registers what is assigned to it: a ``Parameter`` attribute becomes one of its
-parameters, a ``Module`` attribute one of its sub-modules, both in assignment order. Gradients
-never appear here: forward passes are made of Tensor ops, so ``loss.backward()`` reaches every
-parameter through the engine.
+parameters, a ``Module`` attribute one of its sub-modules, both in assignment order.
+``register_buffer`` adds state that is saved with the model but never learnt (running
+statistics, step counters). Gradients never appear here: forward passes are made of Tensor
+ops, so ``loss.backward()`` reaches every parameter through the engine.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Module:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})  # name -> Tensor or None, in registration order
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
 
     # --- registration ------------------------------------------------------------------------
@@ -85,6 +88,14 @@ class Module:
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             self.add_module(name, value)
+        elif name in self._buffers:  # replaces the buffer's value, as in PyTorch
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                    f"{type(self).__name__} (a Tensor or None is expected)"
+                )
+            persistent = name not in self._non_persistent_buffers
+            self.register_buffer(name, value, persistent=persistent)
         else:
             if name in self._parameters and value is not None:
                 raise TypeError(
@@ -98,8 +109,13 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
+        self._forget_buffer(name)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def _forget_buffer(self, name: str) -> None:
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` under ``name`` (what ``self.name = param`` does)."""
@@ -109,6 +125,7 @@ class Module:
                 f"got {type(param).__name__}"
             )
         self._modules.pop(name, None)
+        self._forget_buffer(name)
         if param is None:
             self._parameters.pop(name, None)
         else:
@@ -127,13 +144,69 @@ class Module:
                 f"add_module: {name!r} must be a Module or None, got {type(module).__name__}"
             )
         self._parameters.pop(name, None)
+        self._forget_buffer(name)
         if module is None:
             self._modules.pop(name, None)
         else:
             self._modules[name] = module
-            for sub_name, param in module.named_parameters():
-                param.name = f"{name}.{sub_name}"
+            for sub_name, tensor in (*module.named_parameters(), *module.named_buffers()):
+                tensor.name = f"{name}.{sub_name}"
         object.__setattr__(self, name, module)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as state that is not learnt (a running mean, a step counter).
+
+        A buffer is an attribute (``self.name``), is listed by ``buffers()`` and, when
+        ``persistent``, saved by ``state_dict()``; it is never one of ``parameters()``, so no
+        optimizer sees it. Assigning a Tensor or None to ``self.name`` later replaces its
+        value and keeps it a buffer; ``del self.name`` removes it. A buffer never requires
+        grad: update it under ``tg.no_grad()`` or in place through ``.data``.
+
+        >>> import tinygrad_np as tg
+        >>> m = tg.nn.Module()
+        >>> m.register_buffer("count", tg.tensor(0, dtype="int64"))
+        >>> [name for name, _ in m.named_buffers()], list(m.parameters()), dict(m.state_dict())
+        (['count'], [], {'count': array(0)})
+        """
+        where = f"register_buffer on {type(self).__name__}"
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(
+                f"{where}: cannot register a buffer before Module.__init__() ran; "
+                "call super().__init__() first in __init__"
+            )
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: the buffer name must be a str, got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{where}: buffer name {name!r} must not contain '.'")
+        if name == "":
+            raise KeyError(f"{where}: buffer name must not be empty")
+        if name not in self._buffers and hasattr(self, name):
+            kind = (
+                "a parameter"
+                if name in self._parameters
+                else "a sub-module"
+                if name in self._modules
+                else "an attribute"
+            )
+            raise KeyError(f"{where}: {name!r} is already {kind} of this module")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"{where}: buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+            )
+        if tensor is not None and tensor.requires_grad:
+            raise ValueError(
+                f"{where}: buffer {name!r} requires grad, but buffers are not learnt; "
+                "register tensor.detach() (or compute it under tg.no_grad()), or make it a "
+                "Parameter if it should be trained"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        if tensor is not None:
+            tensor.name = name  # graph drawings label the leaf with this
+        object.__setattr__(self, name, tensor)
 
     # --- traversal -----------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -172,15 +245,46 @@ class Module:
         >>> [n for n, _ in tg.nn.Sequential(tg.nn.Linear(2, 3)).named_parameters()]
         ['0.weight', '0.bias']
         """
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter once, in ``named_parameters`` order (what an optimizer takes)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs in ``named_parameters`` order; None buffers are skipped.
+
+        >>> import tinygrad_np as tg
+        >>> m = tg.nn.Sequential(tg.nn.Module())
+        >>> m[0].register_buffer("mean", tg.zeros(3))
+        >>> [(n, b.shape) for n, b in m.named_buffers()]
+        [('0.mean', (3,))]
+        """
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer once, in ``named_buffers`` order."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_members(
+        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        """The entries of each module's ``table`` dict ("_parameters" or "_buffers")."""
         seen: set[int] = set()
         modules = self._named_modules_all(prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
-            for name, param in module._parameters.items():
+            for name, value in module.__dict__[table].items():
+                if value is None:
+                    continue
                 if remove_duplicate:
-                    if id(param) in seen:
+                    if id(value) in seen:
                         continue
-                    seen.add(id(param))
-                yield (f"{module_name}.{name}" if module_name else name), param
+                    seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
 
     def _named_modules_all(self, prefix: str) -> Iterator[tuple[str, Module]]:
         """Like named_modules, but a module reachable by two paths comes under both (for
@@ -189,31 +293,41 @@ class Module:
         for name, child in self._modules.items():
             yield from child._named_modules_all(f"{prefix}.{name}" if prefix else name)
 
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Every parameter once, in ``named_parameters`` order (what an optimizer takes)."""
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Copies of the parameters' arrays by dotted name (a shared one under each name).
+        """Copies of the parameters' and persistent buffers' arrays by dotted name.
+
+        PyTorch's order: each module's parameters, then its buffers, then its sub-modules'
+        entries, depth first; a shared tensor comes under each of its names. Buffers
+        registered with ``persistent=False`` and None buffers are left out.
 
         >>> import tinygrad_np as tg
         >>> {k: v.shape for k, v in tg.nn.Linear(2, 3).state_dict().items()}
         {'weight': (2, 3), 'bias': (1, 3)}
         """
-        named = self.named_parameters(remove_duplicate=False)
-        return OrderedDict((name, param.data.copy()) for name, param in named)
+        return OrderedDict((name, t.data.copy()) for name, t, _ in self._state_entries())
+
+    def _state_entries(self) -> Iterator[tuple[str, Tensor, str]]:
+        """(dotted name, tensor, "parameter" or "buffer") for every ``state_dict`` entry."""
+        for module_name, module in self._named_modules_all(""):
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                yield prefix + name, param, "parameter"
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    yield prefix + name, buffer, "buffer"
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values into the existing parameter arrays (optimizers holding them keep working).
+        """Copy values into the existing parameter and buffer arrays (optimizers holding them
+        keep working).
 
-        Values are cast to each parameter's dtype. Every problem is found before anything is
-        written, so a failed load leaves the model as it was. With ``strict`` (the default)
-        missing and unexpected keys are errors; otherwise they are returned. A shape mismatch
-        is always an error.
+        Values are cast to each tensor's dtype; a value that an integer or bool buffer cannot
+        hold exactly (2.5 for a step counter) is refused. Every problem is found before
+        anything is written, so a failed load leaves the model as it was. With ``strict`` (the
+        default) missing and unexpected keys are errors; otherwise they are returned. A shape
+        mismatch is always an error.
 
         >>> import tinygrad_np as tg
         >>> a, b = tg.nn.Linear(2, 3), tg.nn.Linear(2, 3)
@@ -222,32 +336,36 @@ class Module:
         >>> bool((a.weight.data == b.weight.data).all())
         True
         """
-        params = dict(self.named_parameters(remove_duplicate=False))
-        missing = [k for k in params if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in params]
+        targets = {name: (t, kind) for name, t, kind in self._state_entries()}
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
         problems = []
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
         values = {}
-        for name, param in params.items():
+        for name, (tensor, kind) in targets.items():
             if name not in state_dict:
                 continue
-            value = state_dict[name]
-            value = to_numpy(value)
+            value = to_numpy(state_dict[name])
             if value.dtype.kind not in "biuf":
                 problems.append(f"{name!r} holds dtype {value.dtype}, not numbers")
-            elif value.shape != param.shape:
+            elif value.shape != tensor.shape:
                 problems.append(
                     f"shape mismatch for {name!r}: the state dict has {value.shape}, "
-                    f"the model's parameter has {param.shape}"
+                    f"the model's {kind} has {tensor.shape}"
+                )
+            elif tensor.dtype.kind in "biu" and not _holds_exactly(value, tensor.dtype):
+                problems.append(
+                    f"{name!r} holds {value.dtype} values that the model's {tensor.dtype} "
+                    f"{kind} cannot hold exactly"
                 )
             values[name] = value
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
         for name, value in values.items():
-            params[name].data[...] = value  # in place: same array, the parameter's dtype
+            targets[name][0].data[...] = value  # in place: same array, the tensor's dtype
         return IncompatibleKeys(missing, unexpected)
 
     # --- modes and calling -------------------------------------------------------------------
@@ -285,6 +403,12 @@ class Module:
         lines += [f"({name}): {_indent(repr(child))}" for name, child in self._modules.items()]
         body = "\n".join("  " + line for line in lines)
         return f"{type(self).__name__}(\n{body}\n)"
+
+
+def _holds_exactly(value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether casting ``value`` to the integer or bool ``dtype`` keeps every element."""
+    with np.errstate(invalid="ignore"):  # NaN and inf cast to garbage, then compare unequal
+        return bool((value.astype(dtype) == value).all())
 
 
 def _indent(text: str) -> str:

@@ -31,15 +31,31 @@ required: Any = _Required()
 
 
 class Optimizer:
-    """Base class: subclasses set ``_update`` (one parameter's rule) and ``_check_group``.
+    """Base class: subclasses write ``_update`` (one parameter's rule) and may extend
+    ``_check_group`` (their hyper-parameters' ranges).
 
     ``params`` is an iterable of Tensors (a module's ``parameters()`` works) or a list of
     parameter-group dicts as in PyTorch: ``[{"params": [w1, b1]}, {"params": [w2], "lr": 0.1}]``;
-    a group's missing hyper-parameters come from ``defaults``.
+    a group's missing hyper-parameters come from ``defaults``, which must give ``lr``.
 
-    Every optimizer takes the NNFS book's inverse-time ``decay``: the step after ``n`` completed
-    steps uses ``lr / (1 + decay * n)``. A learning-rate scheduler that rewrites ``group["lr"]``
-    combines with it (the decay then divides the scheduled value).
+    The base class owns the NNFS book's inverse-time ``decay`` (0 unless ``defaults`` or a
+    group sets it): the step after ``n`` completed steps passes ``lr / (1 + decay * n)`` to
+    ``_update``. A learning-rate scheduler that rewrites ``group["lr"]`` combines with it (the
+    decay then divides the scheduled value). ``docs/contributing.md`` walks through a new
+    optimizer.
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> class SignSGD(tg.optim.Optimizer):  # only lr in its defaults
+    ...     def __init__(self, params, lr=0.5):
+    ...         super().__init__(params, dict(lr=lr))
+    ...     def _update(self, w, g, state, group, lr):
+    ...         w -= lr * np.sign(g)
+    >>> w = tg.Tensor([1.0, 1.0], requires_grad=True)
+    >>> opt = SignSGD([{"params": [w], "decay": 1.0}])
+    >>> for _ in range(2):
+    ...     w.grad = tg.Tensor([3.0, -0.5]); opt.step()
+    >>> w.numpy()  # steps of 0.5, then 0.5 / (1 + 1.0 * 1)
+    array([0.25, 1.75], dtype=float32)
     """
 
     # State entries that are numbers (the rest are arrays shaped like the parameter).
@@ -47,6 +63,7 @@ class Optimizer:
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
+        self.defaults.setdefault("decay", 0.0)  # the book's decay, for every optimizer
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
         self.iterations = 0  # completed step() calls, as in the book
@@ -108,8 +125,8 @@ class Optimizer:
                 raise ValueError(f"{self._name}: parameter {index} appears more than once")
             seen.add(id(p))
         group = {**self.defaults, **param_group, "params": params}
-        for name, value in group.items():
-            if value is required:
+        for name in ("lr", *group):
+            if group.get(name, required) is required:  # step() reads lr from every group
                 raise TypeError(
                     f"{self._name}: missing {name} (give it, or give it in every group)"
                 )
