@@ -112,11 +112,8 @@ def tinygrad_step(w: Workload, seed: int = 0) -> Step:
     return step
 
 
-def tinygrad_nn_step(w: Workload, seed: int = 0) -> Step:
-    """tinygrad_np as users write it: ``nn.Sequential`` of ``nn.Linear`` (one fused op per
-    layer), ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
-    if w.is_chain:
-        raise ValueError("tinygrad_nn_step: the scalar chain has no layers")
+def _nn_model(w: Workload, seed: int) -> tuple:
+    """The nn model, loss, SGD optimizer and data of ``tinygrad_nn_step`` and ``jit_step``."""
     X, y, params = make_data(w, seed)
     modules: list[nn.Module] = []
     for W, b in params:
@@ -125,9 +122,15 @@ def tinygrad_nn_step(w: Workload, seed: int = 0) -> Step:
         layer.bias.data[...] = b
         modules += [layer, nn.ReLU()]
     model = nn.Sequential(*modules[:-1])  # no ReLU after the last layer
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = optim.SGD(model.parameters(), lr=w.lr)
-    Xt = tg.Tensor(X)
+    return model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=w.lr), tg.Tensor(X), y
+
+
+def tinygrad_nn_step(w: Workload, seed: int = 0) -> Step:
+    """tinygrad_np as users write it: ``nn.Sequential`` of ``nn.Linear`` (one fused op per
+    layer), ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
+    if w.is_chain:
+        raise ValueError("tinygrad_nn_step: the scalar chain has no layers")
+    model, loss_fn, optimizer, Xt, y = _nn_model(w, seed)
 
     def step() -> float:
         optimizer.zero_grad()
@@ -136,6 +139,28 @@ def tinygrad_nn_step(w: Workload, seed: int = 0) -> Step:
         optimizer.step()
         return loss.item()
 
+    return step
+
+
+def jit_step(w: Workload, seed: int = 0) -> Step:
+    """The ``tinygrad_np.nn`` step compiled with ``tg.jit``: recorded on its first calls,
+    then replayed as generated NumPy code (``.item()`` is taken outside the compiled step)."""
+    if w.is_chain:
+        raise ValueError("jit_step: the scalar chain has no layers")
+    model, loss_fn, optimizer, Xt, y = _nn_model(w, seed)
+
+    @tg.jit
+    def train_step(X: tg.Tensor, labels: np.ndarray) -> tg.Tensor:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def step() -> float:
+        return train_step(Xt, y).item()
+
+    step.compiled = train_step  # type: ignore[attr-defined]
     return step
 
 
@@ -250,5 +275,6 @@ IMPLEMENTATIONS: dict[str, Callable[[Workload, int], Step]] = {
     "numpy": numpy_step,
     "tinygrad_np": tinygrad_step,
     "tinygrad_np.nn": tinygrad_nn_step,
+    "tinygrad_np.jit": jit_step,
     "torch": torch_step,
 }

@@ -10,6 +10,7 @@
 from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, train, viz
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.compare import exercise, find_wrong_op
+from tinygrad_np.compiler import JitError, JitWarning, jit
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
 from tinygrad_np.function import Function, once_differentiable
 from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -23,6 +24,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Function",
     "GradcheckError",
+    "JitError",
+    "JitWarning",
     "Tensor",
     "arange",
     "autograd",
@@ -36,6 +39,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
+    "jit",
     "linear",
     "load",
     "manual_seed",

@@ -30,14 +30,28 @@ def array_module(*arrays: Any) -> ModuleType:
 
 
 def as_array(value: Any) -> Any:
-    """``value`` as an array: NumPy returns scalars from 0-d math; make them 0-d arrays.
+    """``value`` as an array: NumPy returns scalars from 0-d math; make them 0-d arrays (a
+    stand-in that mirrors NumPy says it holds one with ``is_numpy_scalar``).
 
     >>> as_array(np.float32(2.0)).shape
     ()
     """
-    return np.asarray(value) if isinstance(value, np.generic) else value
+    if type(value) is np.ndarray:
+        return value
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if getattr(value, "is_numpy_scalar", False):
+        return array_module(value).asarray(value)
+    return value
 
 
 def is_array(x: Any) -> bool:
     """True for an array of some array library (not a Python scalar, list or NumPy scalar)."""
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
+    if type(x) is np.ndarray:
+        return True
+    return (
+        hasattr(x, "shape")
+        and hasattr(x, "dtype")
+        and not isinstance(x, np.generic)
+        and not getattr(x, "is_numpy_scalar", False)
+    )

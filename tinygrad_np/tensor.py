@@ -26,6 +26,9 @@ def _to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
         return data if dtype is None else data.astype(dtype, copy=False)
     if isinstance(data, np.generic):
         return np.asarray(data, dtype=dtype)
+    if hasattr(type(data), "__array_namespace__"):  # another library's array (a stand-in)
+        data = as_array(data)
+        return data if dtype is None else data.astype(dtype, copy=False)
     array = np.asarray(data, dtype=dtype)
     if dtype is None and array.dtype == np.float64:
         array = array.astype(_DEFAULT_FLOAT)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import ops
-from tinygrad_np._arrays import to_numpy
+from tinygrad_np.backend import is_array
 from tinygrad_np.ops import check_class_targets, check_reduction
 from tinygrad_np.rng import get_rng
 from tinygrad_np.tensor import Tensor
@@ -139,7 +139,8 @@ def _as_input(name: str, x: Any) -> Tensor:
 def _same_shape_target(name: str, x: Tensor, target: Any) -> Any:
     """Targets of exactly the predictions' shape, in their dtype (int targets would promote
     float32 to float64); a (n,) target against (n, 1) would silently broadcast to (n, n)."""
-    t = to_numpy(target)
+    t = target.data if isinstance(target, Tensor) else target if is_array(target) else (
+        np.asarray(target))  # fmt: skip
     if t.shape != x.shape:
         raise ValueError(
             f"{name}: target shape {t.shape} does not match input shape {x.shape} "

@@ -76,6 +76,9 @@ class Module:
         object.__setattr__(self, "_buffers", {})  # name -> Tensor or None, in registration order
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
+        # bumped by every attribute assignment and registration: a compiled step (tg.jit)
+        # compares it to know that the module it recorded is unchanged
+        object.__setattr__(self, "_revision", 0)
 
     # --- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -105,13 +108,18 @@ class Module:
                 )
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
-            object.__setattr__(self, name, value)
+            self._assign(name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._forget_buffer(name)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+        self.__dict__["_revision"] = self.__dict__.get("_revision", 0) + 1
+
+    def _assign(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        self.__dict__["_revision"] = self.__dict__.get("_revision", 0) + 1
 
     def _forget_buffer(self, name: str) -> None:
         self._buffers.pop(name, None)
@@ -131,7 +139,7 @@ class Module:
         else:
             self._parameters[name] = param
             param.name = name  # graph drawings label the leaf with this
-        object.__setattr__(self, name, param)
+        self._assign(name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a sub-module (what ``self.name = module`` does).
@@ -151,7 +159,7 @@ class Module:
             self._modules[name] = module
             for sub_name, tensor in (*module.named_parameters(), *module.named_buffers()):
                 tensor.name = f"{name}.{sub_name}"
-        object.__setattr__(self, name, module)
+        self._assign(name, module)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register ``tensor`` as state that is not learnt (a running mean, a step counter).
@@ -206,7 +214,7 @@ class Module:
             self._non_persistent_buffers.add(name)
         if tensor is not None:
             tensor.name = name  # graph drawings label the leaf with this
-        object.__setattr__(self, name, tensor)
+        self._assign(name, tensor)
 
     # --- traversal -----------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:

@@ -1,0 +1,147 @@
+"""``tg.jit``: a replayed step is bit for bit the eager step, for every optimizer and layer.
+
+Each test trains two twins from the same seed: one eagerly, one through ``tg.jit`` (strict, so
+any fallback to eager fails the test), for hundreds of steps, and compares losses, parameters,
+gradients and optimizer state with ``np.array_equal`` at the end and losses at every step.
+Dropout twins draw from the library generator with their own generator states, so both see the
+same masks in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+
+X, Y = tg.data.spiral_data(50, 3, seed=0)
+
+OPTIMIZERS = {
+    "sgd": lambda p: tg.optim.SGD(p, lr=0.5),
+    "sgd_decay": lambda p: tg.optim.SGD(p, lr=1.0, decay=1e-3),
+    "momentum_pytorch": lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9, decay=1e-3),
+    "momentum_nnfs": lambda p: tg.optim.SGD(
+        p, lr=0.5, momentum=0.9, decay=1e-3, momentum_style="nnfs"
+    ),  # fmt: skip
+    "nesterov": lambda p: tg.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "dampening_weight_decay": lambda p: tg.optim.SGD(
+        p, lr=0.1, momentum=0.5, dampening=0.3, weight_decay=1e-3
+    ),  # fmt: skip
+    "adagrad": lambda p: tg.optim.Adagrad(p, lr=0.5, eps=1e-7, decay=1e-4, lr_decay=1e-3),
+    "rmsprop": lambda p: tg.optim.RMSprop(p, lr=0.02, alpha=0.999, eps=1e-7, decay=1e-5),
+    "rmsprop_centered_momentum": lambda p: tg.optim.RMSprop(
+        p, lr=0.01, momentum=0.5, centered=True
+    ),  # fmt: skip
+    "adam": lambda p: tg.optim.Adam(p, lr=0.02, eps=1e-7, decay=5e-7),
+    "adam_amsgrad_weight_decay": lambda p: tg.optim.Adam(
+        p, lr=0.01, amsgrad=True, weight_decay=1e-3
+    ),  # fmt: skip
+    "adamw": lambda p: tg.optim.AdamW(p, lr=0.01, weight_decay=0.05, decay=1e-4),
+}
+
+
+def build(seed=0, hidden=16, dropout=0.0, l1=0.0, l2=0.0, dtype=np.float32):
+    tg.manual_seed(seed)
+    layers = [
+        nn.Linear(2, hidden, dtype=dtype, weight_regularizer_l1=l1, weight_regularizer_l2=l2,
+                  bias_regularizer_l1=l1, bias_regularizer_l2=l2),
+        nn.ReLU(),
+    ]  # fmt: skip
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(hidden, 3, dtype=dtype))
+    return nn.Sequential(*layers)
+
+
+def training_step(model, optimizer, loss_fn=None, regularize=False):
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+
+    def step(X, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(tg.Tensor(X)), y)
+        if regularize:
+            loss = loss + nn.regularization_loss(model)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+class Twins:
+    """An eager model and a compiled one, each with its own generator state."""
+
+    def __init__(self, make_optimizer, steps=300, **model_kwargs):
+        regularize = bool(model_kwargs.get("l1") or model_kwargs.get("l2"))
+        self.eager_model, self.jit_model = build(**model_kwargs), build(**model_kwargs)
+        self.eager_opt = make_optimizer(self.eager_model.parameters())
+        self.jit_opt = make_optimizer(self.jit_model.parameters())
+        self.eager = training_step(self.eager_model, self.eager_opt, regularize=regularize)
+        self.jit = tg.jit(training_step(self.jit_model, self.jit_opt, regularize=regularize),
+                          strict=True)  # fmt: skip
+        tg.manual_seed(123)
+        self.states = [tg.rng.get_rng_state(), tg.rng.get_rng_state()]
+        self.steps = steps
+
+    def _with_rng(self, which, fn, *args):
+        tg.rng.set_rng_state(self.states[which])
+        out = fn(*args)
+        self.states[which] = tg.rng.get_rng_state()
+        return out
+
+    def run(self, X=X, y=Y):
+        for i in range(self.steps):
+            a = self._with_rng(0, self.eager, X, y)
+            b = self._with_rng(1, self.jit, X, y)
+            assert np.array_equal(a.numpy(), b.numpy()), f"step {i}: loss {a} != {b}"
+        assert self.jit.compiled, "the step never replayed"
+        self.check_state()
+
+    def check_state(self):
+        pairs = zip(self.eager_model.named_parameters(), self.jit_model.parameters())
+        for (name, p), q in pairs:
+            assert np.array_equal(p.data, q.data), name
+            assert np.array_equal(p.grad.data, q.grad.data), f"grad of {name}"
+            assert p.data.dtype == q.data.dtype and q.grad.dtype == p.grad.dtype
+        a, b = self.eager_opt.state_dict(), self.jit_opt.state_dict()
+        assert a["step"] == b["step"] == self.eager_opt.iterations
+        assert a["state"].keys() == b["state"].keys()
+        for index, entries in a["state"].items():
+            for key, value in entries.items():
+                other = b["state"][index][key]
+                assert np.array_equal(value, other), (index, key)
+                assert type(value) is type(other)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_replays_bit_for_bit(name):
+    Twins(OPTIMIZERS[name]).run()
+
+
+@pytest.mark.parametrize("name", ["sgd_decay", "momentum_nnfs", "adam"])
+def test_dropout_masks_come_from_the_library_generator_in_order(name):
+    twins = Twins(OPTIMIZERS[name], dropout=0.1, hidden=64)
+    twins.run()
+    assert "rng.random(" in twins.jit.source()
+
+
+@pytest.mark.parametrize("penalty", [{"l2": 5e-4}, {"l1": 1e-4}, {"l1": 1e-4, "l2": 5e-4}])
+def test_l1_l2_regularisation_replays_bit_for_bit(penalty):
+    Twins(OPTIMIZERS["adam"], dropout=0.1, **penalty).run()
+
+
+def test_float64_models_replay_bit_for_bit():
+    Twins(OPTIMIZERS["rmsprop"], steps=100, dtype=np.float64).run()
+
+
+def test_other_losses_replay_bit_for_bit():
+    for loss_fn, target in [
+        (nn.MSELoss(), np.random.default_rng(0).standard_normal((150, 3)).astype(np.float32)),
+        (nn.BCEWithLogitsLoss(), (np.arange(450).reshape(150, 3) % 2).astype(np.float32)),
+        (nn.L1Loss(), np.zeros((150, 3), np.float32)),
+    ]:
+        twins = Twins(OPTIMIZERS["adam"], steps=60)
+        twins.eager = training_step(twins.eager_model, twins.eager_opt, loss_fn)
+        twins.jit = tg.jit(training_step(twins.jit_model, twins.jit_opt, loss_fn), strict=True)
+        twins.run(X, target)

@@ -1,0 +1,409 @@
+"""From a recording's log to the plan of a replay: what runs, in which order, into which buffer.
+
+Four passes, each keeping the values a replay computes bit for bit equal to the eager step's
+(the same NumPy calls on the same dtypes; only *where* a result is written and *when* a pure
+operation runs may change):
+
+1. **Liveness.** An operation is kept when its result is returned or written back (new
+   gradients, new step counts), when it changes state that outlives the step (parameters,
+   optimizer state, the random generator), when it is a guard, or when a kept operation needs
+   what it computed. The rest (a loss nobody returns, the seed of backward) is dropped.
+2. **Constants.** Operations that read no input (``arange(n)``, ``ones_like(loss)``) run once,
+   at recording; their values are bound into the code.
+3. **Guards first.** A truth test on a traced value (a label check, ``if loss > 1``) moves to
+   the top together with what it depends on, so a replay that takes another branch bails out
+   before it has changed anything; a guard that needs changed state is refused.
+4. **Buffers.** A fresh array that does not outlive the step is written with ``out=`` into a
+   buffer kept from call to call; arrays whose lives do not overlap share one (same shape,
+   dtype and layout as the eager result, so every later call sees the memory it expects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_np.compiler.record import Trace
+from tinygrad_np.compiler.recording import JitError, Op, user_location
+from tinygrad_np.compiler.tracer import Sym, Traced
+
+RNG = -2  # the library generator, as a storage every draw reads and writes
+OUT_METHODS = frozenset({"sum", "prod", "max", "min", "mean", "any", "all", "clip", "cumsum"})
+BINARY_UFUNCS = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "//": np.floor_divide,
+    "%": np.remainder, "@": np.matmul, "&": np.bitwise_and, "|": np.bitwise_or,
+    "^": np.bitwise_xor, "==": np.equal, "!=": np.not_equal, "<": np.less,
+    "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+}  # fmt: skip
+UNARY_UFUNCS = {"-": np.negative, "~": np.invert, "+": np.positive}
+FILLS = frozenset({np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like,
+                   np.full_like, np.empty_like})  # fmt: skip
+SHAPE_ONLY = frozenset({np.zeros_like, np.ones_like, np.empty_like, np.full_like})
+RNG_OUT = frozenset({"random", "standard_normal"})
+
+
+@dataclass
+class Plan:
+    """What ``codegen`` writes: operations in order, constants, buffers, the values needed."""
+
+    trace: Trace
+    prologue: list[Op] = field(default_factory=list)  # guards and what they need
+    body: list[Op] = field(default_factory=list)
+    needed: set[int] = field(default_factory=set)  # indices of values some kept op reads
+    constants: dict[int, Any] = field(default_factory=dict)  # value index -> real value
+    buffers: list[np.ndarray] = field(default_factory=list)
+    rng_in_prologue: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.buffers)
+
+
+def plan(trace: Trace, strict: bool) -> Plan:
+    rec = trace.rec
+    ops = rec.ops
+    p = Plan(trace)
+    escaping = _escaping(trace)
+    live = _liveness(trace, escaping, p.needed)
+    kept = [op for op, keep in zip(ops, live) if keep]
+    _constants(trace, kept, escaping, p)
+    kept = [op for op in kept if not op.info.get("constant")]
+    merged = _aliases(trace, kept, escaping)
+    p.prologue, p.body = _guards_first(trace, kept, strict)
+    p.rng_in_prologue = any(op.kind == "rng" for op in p.prologue)
+    _buffers(trace, p.prologue + p.body, escaping, merged, p)
+    return p
+
+
+# ------------------------------------------------------------------ reads and writes
+
+
+def storage(v: Any) -> int | None:
+    return v.storage if type(v) is Traced and v.storage >= 0 else None
+
+
+def _reads(op: Op) -> set:
+    out = {s for s in (storage(v) for v in op.reads) if s is not None}
+    if op.kind == "rng":
+        out.add(RNG)
+    return out
+
+
+def _writes(op: Op) -> set:
+    out = set(op.writes)
+    if op.kind == "rng":
+        out.add(RNG)
+    return out
+
+
+def _creates(op: Op) -> set:
+    return {v.storage for v in op.results if type(v) is Traced and v.storage >= 0
+            and v.array.base is None}  # fmt: skip
+
+
+def _escaping(trace: Trace) -> set[int]:
+    """Storages of returned and written-back values: they outlive the step."""
+    out: set[int] = set()
+    for v in _output_values(trace.output):
+        if storage(v) is not None:
+            out.add(storage(v))
+    for wb in trace.writebacks:
+        if storage(wb[-1]) is not None:
+            out.add(storage(wb[-1]))
+    return out
+
+
+def _output_values(node: Any) -> list:
+    if node is None:
+        return []
+    kind, value = node
+    if kind in ("tensor", "value"):
+        return [value]
+    if kind in ("tuple", "list"):
+        return [v for n in value for v in _output_values(n)]
+    if kind == "dict":
+        return [v for n in value.values() for v in _output_values(n)]
+    return []
+
+
+def sinks(trace: Trace) -> list:
+    """The values a replay hands back: returned, and written back into the state."""
+    out = _output_values(trace.output)
+    out += [wb[-1] for wb in trace.writebacks if type(wb[-1]) in (Traced, Sym)]
+    return out
+
+
+# ------------------------------------------------------------------ 1. liveness
+
+
+def _liveness(trace: Trace, escaping: set[int], needed: set[int]) -> list[bool]:
+    rec = trace.rec
+    persistent = {s.index for s in rec.storages if s.persistent}
+    need_s: set = set(escaping)
+    for v in sinks(trace):
+        needed.add(v.index)
+    live = [False] * len(rec.ops)
+    for i in range(len(rec.ops) - 1, -1, -1):
+        op = rec.ops[i]
+        writes = _writes(op)
+        keep = (
+            op.kind in ("rng", "guard", "compare")
+            or bool(writes & persistent)
+            or any(r.index in needed for r in op.results)
+            or bool(writes & need_s)
+            or (op.returned is not None and op.returned.index in needed)
+        )
+        if not keep:
+            continue
+        live[i] = True
+        need_s -= _creates(op)
+        out = op.kwargs.get("out")
+        if out is not None and "where" not in op.kwargs:  # fully overwritten
+            for t in out if isinstance(out, tuple) else (out,):
+                if type(t) is Traced and t.array.base is None:
+                    need_s.discard(t.storage)
+        reads = op.reads[1:] if template_free(op) else op.reads
+        for v in reads:
+            needed.add(v.index)
+        need_s |= {s for s in (storage(v) for v in reads) if s is not None}
+        if op.kind == "rng":
+            need_s.add(RNG)
+    return live
+
+
+def template_free(op: Op) -> bool:
+    """``zeros_like(x)`` and friends read only x's shape, dtype and (contiguous) layout."""
+    if op.kind != "func" or op.target not in SHAPE_ONLY or not op.reads:
+        return False
+    t = op.args[0]
+    return (
+        type(t) is Traced
+        and isinstance(t.array, np.ndarray)
+        and (t.array.flags.c_contiguous or t.array.flags.f_contiguous)
+    )
+
+
+# ------------------------------------------------------------------ 2. constants
+
+
+def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> None:
+    written_later: dict[int, int] = {}
+    for i, op in enumerate(kept):
+        for s in _writes(op):
+            written_later[s] = i
+    constant_values: set[int] = set()
+    for i, op in enumerate(kept):
+        if op.kind in ("rng", "guard", "compare", "inplace", "setitem") or op.writes:
+            continue
+        if op.kind == "func" and op.target in (np.empty, np.empty_like):
+            continue
+        reads = op.reads[1:] if template_free(op) else op.reads
+        if any(v.index not in constant_values for v in reads):
+            continue
+        if not op.results or any(
+            storage(v) in escaping or written_later.get(storage(v), -1) > i for v in op.results
+        ):
+            continue
+        op.info["constant"] = True
+        for v in op.results:
+            constant_values.add(v.index)
+            p.constants[v.index] = v.array if type(v) is Traced else v.value
+
+
+# ------------------------------------------------------------------ copies that change nothing
+
+
+def _aliases(trace: Trace, kept: list[Op], escaping: set[int]) -> dict[int, int]:
+    """Drop copies and same-shape reshapes whose source is never written again: the copy
+    holds the same bytes in the same layout, so the later operations read the same values
+    (the engine copies a gradient that is a view so that ``.grad`` owns its memory; a replay
+    owns every buffer anyway). Returns merged storages: copy's storage -> source's."""
+    persistent = {st.index for st in trace.rec.storages if st.persistent}
+    last_write: dict[int, int] = {}
+    for i, op in enumerate(kept):
+        for st in _writes(op):
+            last_write[st] = i
+    merged: dict[int, int] = {}
+    for i, op in enumerate(kept):
+        if not _is_plain_copy(op):
+            continue
+        src, dst = op.args[0], op.results[0]
+        s_src, s_dst = storage(src), storage(dst)
+        if s_src is None or s_dst is None or s_src in persistent:
+            continue
+        s_src = merged.get(s_src, s_src)
+        if last_write.get(s_src, -1) > i or last_write.get(s_dst, -1) > i:
+            continue
+        if src.array.strides != dst.array.strides or src.array.dtype != dst.array.dtype:
+            continue
+        op.info["alias"] = src
+        merged[s_dst] = s_src
+        if s_dst in escaping:
+            escaping.add(s_src)
+    return merged
+
+
+def _is_plain_copy(op: Op) -> bool:
+    if op.kind != "method" or len(op.results) != 1 or type(op.args[0]) is not Traced:
+        return False
+    src, dst = op.args[0].array, op.results[0].array
+    if not isinstance(src, np.ndarray) or not isinstance(dst, np.ndarray):
+        return False
+    if op.target == "copy" and len(op.args) == 1 and not op.kwargs:
+        return True
+    if op.target == "reshape" and dst.shape == src.shape and not op.kwargs:
+        return True
+    return op.target == "astype" and dst.dtype == src.dtype and dst.base is None
+
+
+# ------------------------------------------------------------------ 3. guards first
+
+
+def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op], list[Op]]:
+    guards = [i for i, op in enumerate(kept) if op.kind in ("guard", "compare")]
+    if not guards:
+        return [], kept
+    producer: dict[int, int] = {}
+    writers: dict[int, list[int]] = {}
+    deps: list[set[int]] = []
+    for i, op in enumerate(kept):
+        d = {producer[v.index] for v in op.reads if v.index in producer}
+        for s in _reads(op):
+            d.update(writers.get(s, ()))
+        deps.append(d)
+        for v in op.results:
+            producer[v.index] = i
+        if op.returned is not None:
+            producer.setdefault(op.returned.index, i)
+        for s in _writes(op) | _creates(op):
+            writers.setdefault(s, []).append(i)
+    moved: set[int] = set()
+    stack = list(guards)
+    while stack:
+        i = stack.pop()
+        if i not in moved:
+            moved.add(i)
+            stack.extend(deps[i])
+    persistent = {s.index for s in trace.rec.storages if s.persistent}
+    for i in sorted(moved):
+        op = kept[i]
+        hazard = _writes(op) & persistent
+        for j in range(i):
+            if j not in moved and (_writes(op) | _creates(op)) & (_reads(kept[j]) | _writes(
+                    kept[j])):  # fmt: skip
+                hazard = hazard or {True}
+        if hazard:
+            where = _first_guard_location(kept, moved)
+            raise JitError(
+                f"a branch on a tensor value ({where}) depends on state the step has already "
+                "changed, so a replay could not bail out before changing it; move the test "
+                "before the optimizer step, or leave this step uncompiled"
+            )
+    prologue = [op for i, op in enumerate(kept) if i in moved]
+    body = [op for i, op in enumerate(kept) if i not in moved]
+    return prologue, body
+
+
+def _first_guard_location(kept: list[Op], moved: set[int]) -> str:
+    for i in sorted(moved):
+        if kept[i].kind in ("guard", "compare") and kept[i].frame is not None:
+            f = kept[i].frame
+            return f"{f.f_code.co_filename}:{f.f_lineno}"
+    return user_location()
+
+
+# ------------------------------------------------------------------ 4. buffers
+
+
+def out_capable(op: Op) -> bool:
+    """Whether the same call takes ``out=`` (and so can write into a kept buffer)."""
+    if op.kind == "func":
+        t = op.target
+        if isinstance(t, np.ufunc):
+            return True
+        owner = getattr(t, "__self__", None)
+        return isinstance(owner, np.ufunc) and t.__name__ in ("reduce", "accumulate")
+    if op.kind == "method":
+        return op.target in OUT_METHODS
+    if op.kind == "binop":
+        return op.target in BINARY_UFUNCS and all(
+            type(a) in (Traced, Sym, int, float, bool) or isinstance(a, np.ndarray | np.generic)
+            for a in op.args
+        )
+    if op.kind == "unary":
+        return op.target in UNARY_UFUNCS
+    if op.kind == "rng":
+        return op.target in RNG_OUT
+    return False
+
+
+def _buffers(
+    trace: Trace, ordered: list[Op], escaping: set[int], merged: dict[int, int], p: Plan
+) -> None:
+    persistent = {s.index for s in trace.rec.storages if s.persistent}
+    last_use: dict[int, int] = {}
+    for i, op in enumerate(ordered):
+        reads = set(_reads(op)) if not template_free(op) else set()
+        for s in reads | _writes(op) | {storage(v) for v in op.results}:
+            if s is not None:
+                last_use[merged.get(s, s)] = i
+    dedicated = _gradient_storages(trace, merged, p.needed)
+    free: dict[tuple, list[int]] = {}
+    releases: dict[int, list[int]] = {}  # position -> storages whose last use it is
+    holder: dict[int, int] = {}  # storage -> buffer index
+    for i, op in enumerate(ordered):
+        for s in releases.pop(i - 1, ()):  # a buffer is free after its last use
+            b = holder[s]
+            free.setdefault(_key(p.buffers[b]), []).append(b)
+        if len(op.results) != 1 or "out" in op.kwargs or "where" in op.kwargs:
+            continue
+        v = op.results[0]
+        if type(v) is not Traced or type(v.array) is not np.ndarray or v.array.base is not None:
+            continue
+        s = v.storage
+        if s < 0 or s in persistent or (s in escaping and s not in dedicated):
+            continue
+        if v.index not in p.needed and s not in dedicated:
+            continue
+        fill = op.kind == "func" and op.target in FILLS
+        if not (out_capable(op) or fill) or not (
+            v.array.flags.c_contiguous or v.array.flags.f_contiguous
+        ):
+            continue
+        key = _key(v.array)
+        if free.get(key) and s not in dedicated:
+            b = free[key].pop()
+        else:
+            b = len(p.buffers)
+            p.buffers.append(np.empty_like(v.array))
+        op.info["buffer"] = b
+        holder[s] = b
+        if s not in dedicated:  # a new gradient keeps its buffer until the next call
+            releases.setdefault(max(last_use.get(s, i), i), []).append(s)
+
+
+def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -> set[int]:
+    """Storages of new gradients a replay may keep in a buffer of their own: written fresh
+    at each call, and not read by the step (it reads the previous gradient otherwise)."""
+    rec = trace.rec
+    reads_old_grad = {id(src[1]) for i, src in rec.inputs.items()
+                      if src[0] == "grad" and i in needed}  # fmt: skip
+    others = [storage(v) for v in _output_values(trace.output)]
+    out: set[int] = set()
+    for wb in trace.writebacks:
+        if wb[0] == "grad" and wb[2] is not None and id(wb[1]) not in reads_old_grad:
+            st = storage(wb[3])
+            if st is not None:
+                out.add(merged.get(st, st))
+    counted: dict[int, int] = {}
+    for wb in trace.writebacks:
+        if wb[0] == "grad" and wb[2] is not None and storage(wb[3]) is not None:
+            st = merged.get(storage(wb[3]), storage(wb[3]))
+            counted[st] = counted.get(st, 0) + 1
+    return {st for st in out if counted.get(st) == 1 and st not in others}
+
+
+def _key(a: np.ndarray) -> tuple:
+    return a.shape, a.dtype.str, a.strides
