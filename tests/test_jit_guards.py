@@ -242,15 +242,16 @@ def test_train_and_eval_modes_are_separate_recordings():
 def test_new_parameters_and_a_changed_model_are_recorded_anew():
     (a, opt_a), (b, opt_b) = pair()
     eager, compiled = step_of(a, opt_a), tg.jit(step_of(b, opt_b), strict=True)
-    for i in range(12):
-        if i == 4:  # swap the last layer for a fresh one, in both twins
-            for model, opt in ((a, opt_a), (b, opt_b)):
+    for i in range(14):
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            if i == 4:  # another activation: the same parameters, another model
+                model.add_module("1", nn.LeakyReLU(0.1))
+            if i == 8:  # a setting of a module changes
+                model[1].negative_slope = 0.3
+            if i == 11:  # a fresh last layer and its parameters
                 tg.manual_seed(7)
                 model.add_module("2", nn.Linear(8, 3))
                 opt.add_param_group({"params": list(model[2].parameters())})
-        if i == 8:  # a hyper-parameter of a module changes
-            for model in (a, b):
-                model[0].weight_regularizer_l2 = 0.5
         assert np.array_equal(eager(X, Y).numpy(), compiled(X, Y).numpy()), i
     same(a, b)
 
