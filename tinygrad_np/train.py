@@ -49,8 +49,10 @@ class StopTraining(Exception):
 
 
 def _logit_accuracy(predictions: Any, targets: Any) -> float:
-    """Binary accuracy of logits (one output column): class 1 where the logit is above 0."""
-    return tg_metrics.accuracy((to_numpy(predictions) > 0).astype(np.int64), targets)
+    """Binary accuracy of logits (one output column): class 1 where the logit is above 0.
+
+    Passed on as probabilities 0.0 or 1.0, so the targets are checked to be 0 or 1."""
+    return tg_metrics.accuracy((to_numpy(predictions) > 0).astype(np.float64), targets)
 
 
 def _resolve_metrics(metrics: Sequence[str | Metric] | None, loss_fn: Any) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_np._checks import check_numeric
 from tinygrad_np.function import Function
 from tinygrad_np.ops.common import _as_tensor, _data, _exp, xp
 from tinygrad_np.tensor import Tensor
@@ -122,6 +123,7 @@ def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
     Every classification loss calls this, so a bad label gets the same clear error anywhere.
     """
     t = xp.asarray(_data(target))
+    check_numeric(name, "target", t)  # before any cast: one-hot strings would parse as floats
     if x.ndim != 2:
         raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
     n, c = x.shape
