@@ -129,9 +129,11 @@ def test_checkpoint_contents(tmp_path):
     model, optimizer = build(0)
     train(model, optimizer, (X, Y), 2)
     loader = DataLoader(X, Y, shuffle=True, seed=1)
-    save_checkpoint(path, model, optimizer, 2, loader, history={"loss": [1.0, 0.5]})
+    save_checkpoint(path, model, optimizer, 2, loader, history={"loss": [1.0, 0.5]},
+                    metadata={"run": "spiral", "hidden": 16})  # fmt: skip
     state = tg.load(path)
     assert state["epoch"] == 2 and state["history"] == {"loss": [1.0, 0.5]}
+    assert state["metadata"] == {"run": "spiral", "hidden": 16} and state["scheduler"] is None
     assert set(state["model"]) == set(model.state_dict())
     assert state["optimizer"]["step"] == 2
     assert state["rng"] == tg.rng.get_rng_state()
