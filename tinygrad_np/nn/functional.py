@@ -1,7 +1,8 @@
 """Activations, dropout and losses as plain functions (``import tinygrad_np.nn.functional as F``).
 
-Each function is written with Tensor ops only, so its gradient comes from the engine. The
-modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
+Each function applies an op or is written with Tensor ops, so its gradient comes from the
+engine. The modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one
+place per idea (a Tensor method such as ``x.relu()`` applies the same op).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import ops
+from tinygrad_np._arrays import to_numpy
+from tinygrad_np._checks import check_numeric
 from tinygrad_np.backend import is_array
 from tinygrad_np.ops import check_class_targets, check_reduction
 from tinygrad_np.rng import get_rng
@@ -30,7 +33,7 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(tg.tensor([-1.0, 2.0]))
     Tensor([0., 2.], dtype=float32)
     """
-    return x.relu()
+    return ops.Relu.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -45,12 +48,12 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    return x.sigmoid()
+    return ops.Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return x.tanh()
+    return ops.Tanh.apply(x)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -60,12 +63,12 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     >>> softmax(tg.tensor([[0.0, 0.0]]))
     Tensor([[0.5, 0.5]], dtype=float32)
     """
-    return x.softmax(axis)
+    return ops.Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)) by log-sum-exp: finite even where softmax underflows to 0."""
-    return x.log_softmax(axis)
+    return ops.LogSoftmax.apply(x, axis=axis)
 
 
 # ================================ layers =====================================================
@@ -139,8 +142,10 @@ def _as_input(name: str, x: Any) -> Tensor:
 def _same_shape_target(name: str, x: Tensor, target: Any) -> Any:
     """Targets of exactly the predictions' shape, in their dtype (int targets would promote
     float32 to float64); a (n,) target against (n, 1) would silently broadcast to (n, n)."""
+    # a Tensor's or another array library's array as it is (a recorded step's stand-in too)
     t = target.data if isinstance(target, Tensor) else target if is_array(target) else (
-        np.asarray(target))  # fmt: skip
+        to_numpy(target))  # fmt: skip
+    check_numeric(name, "target", t)
     if t.shape != x.shape:
         raise ValueError(
             f"{name}: target shape {t.shape} does not match input shape {x.shape} "
