@@ -371,3 +371,16 @@ def test_a_replay_allocates_no_large_arrays():
     activation = X.shape[0] * 256 * 4
     assert peak < activation, f"a replay held {peak} bytes at once; one activation is {activation}"
     assert compiled.nbytes >= 2 * activation  # the buffers it reuses instead
+
+
+def test_replays_count_in_place_changes_as_the_eager_optimizer_does():
+    (a, opt_a), (b, opt_b) = pair()
+    eager, compiled = step_of(a, opt_a), tg.jit(step_of(b, opt_b), strict=True)
+    for _ in range(4):
+        eager(X, Y)
+        compiled(X, Y)
+    assert [p._version for p in a.parameters()] == [p._version for p in b.parameters()]
+    stale = nn.CrossEntropyLoss()(b(tg.Tensor(X)), Y)  # a graph that saved the parameters
+    compiled(X, Y)  # a replay changes them in place
+    with pytest.raises(RuntimeError, match="modified in place"):
+        stale.backward()

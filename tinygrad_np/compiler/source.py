@@ -203,8 +203,8 @@ def _write_back(w: Writer) -> list[str]:
             lines += [f"{G}.data = {w.expr(wb[3])}", f"{T}.grad = {G}"]
         elif kind == "data":
             lines.append(f"{T}.data = {w.expr(wb[2])}")
-        elif kind == "version":
-            lines.append(f"{T}._version += {wb[2]}")
+        elif kind == "version":  # the eager step's in-place changes, counted the same way
+            lines += [f"{T}._bump_version()"] * wb[2]
         elif kind == "item":
             container, key, value = wb[1], wb[2], wb[3]
             C = _label(w, container, "state")
