@@ -184,19 +184,33 @@ def test_a_branch_after_the_update_is_refused():
         compiled(X, Y)
 
 
-def test_values_kept_after_the_recording_cannot_be_used():
-    kept = []
+def test_values_kept_by_the_step_are_refused_or_unusable():
     (model, opt), _ = pair()
+    kept = []
 
-    def step(X, y):
+    def keeps(X, y):
         loss = nn.CrossEntropyLoss()(model(tg.Tensor(X)), y)
-        kept.append(loss * 2)  # escapes the step
+        kept.append(loss * 2)  # Python state a replay would not change
         return loss
 
-    compiled = tg.jit(step, strict=True)
-    compiled(X, Y)
+    with pytest.raises(tg.JitError, match="changes the contents of kept"):
+        tg.jit(keeps, strict=True)(X, Y)
+
+    class Box:
+        pass
+
+    deep = Box()
+    deep.a, deep.a.b = Box(), Box()  # deeper than the search looks
+    deep.a.b.c = Box()
+
+    def hides(X, y):
+        loss = nn.CrossEntropyLoss()(model(tg.Tensor(X)), y)
+        deep.a.b.c.value = loss * 2
+        return loss
+
+    tg.jit(hides, strict=True)(X, Y)
     with pytest.raises(tg.JitError, match="kept after the step"):
-        kept[0] + 1
+        deep.a.b.c.value + 1  # a value of the recording, used after it
 
 
 # ------------------------------------------------------------------ recorded anew
@@ -384,3 +398,35 @@ def test_replays_count_in_place_changes_as_the_eager_optimizer_does():
     compiled(X, Y)  # a replay changes them in place
     with pytest.raises(RuntimeError, match="modified in place"):
         stale.backward()
+
+
+def test_plain_objects_the_step_reaches_are_watched():
+    (a, opt_a), (b, opt_b) = pair()
+
+    class Config:
+        scale = 1.0
+
+    class Counter:
+        def __init__(self):
+            self.calls = 0
+
+    config_a, config_b, counter = Config(), Config(), Counter()
+    config_a.scale = config_b.scale = 1.0
+
+    def scaled(config):
+        return lambda loss: loss * config.scale
+
+    eager = step_of(a, opt_a, scaled(config_a))
+    compiled = tg.jit(step_of(b, opt_b, scaled(config_b)), strict=True)
+    for i in range(8):
+        if i == 4:
+            config_a.scale = config_b.scale = 2.5  # read by the step: recorded anew
+        assert np.array_equal(eager(X, Y).numpy(), compiled(X, Y).numpy()), i
+    same(a, b)
+
+    def counting(X, y):
+        counter.calls += 1  # Python state a replay would not change
+        return nn.CrossEntropyLoss()(b(tg.Tensor(X)), y)
+
+    with pytest.raises(tg.JitError, match=r"changes counter\.calls"):
+        tg.jit(counting, strict=True)(X, Y)

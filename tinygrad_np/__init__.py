@@ -17,6 +17,7 @@ from tinygrad_np.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_np.io import load, save
 from tinygrad_np.ops import concatenate, cross_entropy, linear, maximum, minimum, stack, where
 from tinygrad_np.rng import manual_seed
+from tinygrad_np.runtime import get_num_threads, set_num_threads, tune_malloc
 from tinygrad_np.tensor import Tensor
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "exercise",
     "find_wrong_op",
     "gradcheck",
+    "get_num_threads",
     "gradgradcheck",
     "is_grad_enabled",
     "jit",
@@ -55,9 +57,11 @@ __all__ = [
     "randn",
     "reference",
     "save",
+    "set_num_threads",
     "stack",
     "tensor",
     "train",
+    "tune_malloc",
     "viz",
     "where",
     "zeros",

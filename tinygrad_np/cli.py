@@ -40,6 +40,7 @@ from tinygrad_np.train import evaluate, fit
 # The book's settings for each optimizer, in its names (learning_rate, epsilon, rho, ...).
 OPTIMIZER_DEFAULTS = tg.optim.SPIRAL_SETTINGS
 DEFAULT_EPOCHS = 10001  # the book's loops run range(10001)
+DEFAULT_THREADS = 1  # fastest for the book's networks, measured in benchmarks/README.md
 
 DATASETS = {"spiral": tg.data.spiral_data, "vertical": tg.data.vertical_data}
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
@@ -164,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="save training curves to PATH and the test set's decision regions to "
              "PATH with '_boundary' before the extension (needs matplotlib)")  # fmt: skip
     add("--no-progress", action="store_true", help="no progress bar or progress lines")
+    add("--no-jit", action="store_true",
+        help="run every step eagerly instead of as a compiled tg.jit replay (the same "
+             "numbers, bit for bit, slower)")  # fmt: skip
+    add("--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N",
+        help=f"threads for NumPy's matrix products (default: {DEFAULT_THREADS}; a small "
+             "network's products are too short to split, see benchmarks/README.md)")  # fmt: skip
+    add(
+        "--no-malloc-tuning",
+        action="store_true",
+        help="keep glibc's allocator thresholds (tg.tune_malloc is applied by default)",
+    )
     add("--print-every", type=positive_int,
         help="without a progress bar, print a line every N epochs "
              "(default: epochs / 10)")  # fmt: skip
@@ -290,6 +302,9 @@ def _describe(args: argparse.Namespace, optimizer: Any, n_train: int) -> str:
 
 def train_command(args: argparse.Namespace) -> int:
     """Run ``tinygrad-np train``: build, fit, evaluate on train and test, save, plot."""
+    tg.set_num_threads(args.threads)  # this process is ours: set it up for small models
+    if not args.no_malloc_tuning:
+        tg.tune_malloc()
     make = DATASETS[args.dataset]
     X, y = make(args.samples, args.classes, seed=args.seed)
     X_test, y_test = make(args.samples, args.classes, seed=args.seed + 1)
@@ -319,6 +334,7 @@ def train_command(args: argparse.Namespace) -> int:
                 checkpoint_every=args.save_every,
                 resume=args.checkpoint is not None,
                 checkpoint_metadata=run_metadata(args, optimizer),
+                jit=not args.no_jit,
             )
     except KeyboardInterrupt:
         report_interrupt(args, interrupt.epoch)

@@ -24,9 +24,11 @@ from tinygrad_np.checkpoint import (
     restore_checkpoint,
     save_checkpoint,
 )
+from tinygrad_np.compiler import jit
 from tinygrad_np.data import DataLoader
 from tinygrad_np.history import History, ProgressReport
 from tinygrad_np.nn import BCEWithLogitsLoss, L1Loss, Module, MSELoss, regularization_loss
+from tinygrad_np.optim.optimizer import Optimizer
 from tinygrad_np.tensor import Tensor
 
 __all__ = [
@@ -165,19 +167,30 @@ def evaluate(
     return _evaluate(model, loss_fn, loader, _resolve_metrics(metrics, loss_fn))
 
 
-def _evaluate(model, loss_fn, loader, metrics, prefix: str = "") -> dict[str, float]:
+def _evaluate(model, loss_fn, loader, metrics, prefix: str = "", step=None) -> dict[str, float]:
     was_training = model.training
     model.eval()
+    step = step or _evaluation_step(model, loss_fn, compiled=False)
     try:
         epoch = _Epoch()
         with no_grad():
             for batch in loader:
                 X, y = _split("evaluate", batch)
-                output = model(X)
-                epoch.add(output, y, loss=float(loss_fn(output, y).item()))
+                output, loss = step(X, y)
+                epoch.add(output, y, loss=float(loss.item()))
         return epoch.results(metrics, prefix)
     finally:
         model.train(was_training)
+
+
+def _evaluation_step(model, loss_fn, compiled: bool) -> Callable:
+    """The model's output and loss on a batch (run in eval mode, under no_grad)."""
+
+    def eval_step(X: Tensor, y: Any) -> tuple:
+        output = model(X)
+        return output, loss_fn(output, y)
+
+    return jit(eval_step) if compiled else eval_step
 
 
 def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:
@@ -230,6 +243,7 @@ def fit(
     scheduler: Any = None,
     scheduler_interval: str = "epoch",
     checkpoint_metadata: dict[str, Any] | None = None,
+    jit: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -248,6 +262,9 @@ def fit(
     every epoch, or after every optimizer step with ``scheduler_interval="step"``; it is part
     of the checkpoint, so a resumed run follows the same learning rates. The history's "lr"
     is the rate of each epoch's last step. ``checkpoint_metadata`` is stored in the checkpoint.
+    With ``jit`` (the default, for ``tg.optim`` optimizers) each batch's step runs through
+    ``tg.jit``: recorded on its first calls, then replayed as generated NumPy code, with the
+    same results bit for bit as ``jit=False``; a step it cannot record runs eagerly.
 
     >>> import tinygrad_np as tg
     >>> _ = tg.manual_seed(0)
@@ -294,18 +311,18 @@ def fit(
 
     report = ProgressReport(progress, done, epochs, print_every)
     epoch = done
+    train_step = _training_step(model, loss_fn, optimizer, regularization, jit)
+    eval_step = _evaluation_step(model, loss_fn, jit and isinstance(optimizer, Optimizer))
     try:
         for epoch in range(done + 1, epochs + 1):
-            logs, lr = _train_epoch(
-                model, loss_fn, optimizer, loader, resolved, regularization, step_scheduler
-            )
+            logs, lr = _train_epoch(model, train_step, optimizer, loader, resolved, step_scheduler)
             logs = {"epoch": epoch, **logs}
             if lr is not None:
                 logs["lr"] = lr
             if scheduler is not None and step_scheduler is None:
                 scheduler.step()
             if val_loader is not None:
-                logs.update(_evaluate(model, loss_fn, val_loader, resolved, prefix="val_"))
+                logs.update(_evaluate(model, loss_fn, val_loader, resolved, "val_", eval_step))
             history.append(logs)
             report.update(epoch, logs)
             stop = False
@@ -325,13 +342,11 @@ def fit(
     return history
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization, step) -> tuple:
-    """The epoch's logs, and the learning rate of its last optimizer step."""
-    model.train()
-    epoch = _Epoch()
-    lr = None
-    for batch in loader:
-        X, y = _split("fit", batch)
+def _training_step(model, loss_fn, optimizer, regularization, compiled: bool) -> Callable:
+    """One optimizer step on a batch -> (output, loss, data loss, penalty or None); compiled
+    with ``tg.jit`` when asked for and the optimizer is one of ``tg.optim``'s."""
+
+    def train_step(X: Tensor, y: Any) -> tuple:
         output = model(X)
         data_loss = loss_fn(output, y)
         reg_loss = regularization_loss(model) if regularization else None
@@ -341,6 +356,19 @@ def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization, ste
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        return output, loss, data_loss, reg_loss
+
+    return jit(train_step) if compiled and isinstance(optimizer, Optimizer) else train_step
+
+
+def _train_epoch(model, train_step, optimizer, loader, metrics, step) -> tuple:
+    """The epoch's logs, and the learning rate of its last optimizer step."""
+    model.train()
+    epoch = _Epoch()
+    lr = None
+    for batch in loader:
+        X, y = _split("fit", batch)
+        output, loss, data_loss, reg_loss = train_step(X, y)
         lr = _learning_rate(optimizer)
         if step is not None:
             step()  # the scheduler, once per optimizer step

@@ -110,6 +110,17 @@ class Recorder:
             trace.labels[id(module)] = mname
             trace.guards.append(("module", module, module.training, _revision(module)))
         self._structure = [_structure(m) for _, m in found.modules]
+        self._attributes = [dict(vars(obj)) for _, obj in found.objects]
+        holders = [*found.modules, *found.objects]
+        holders += [(b.name, b.value) for b in found.constants if _is_container(b.value)]
+        self._contents = [(name, obj, _contents(obj)) for name, obj in holders]
+        for name, obj in found.objects:  # numbers and objects a plain object holds
+            trace.labels.setdefault(id(obj), name)
+            for key, value in vars(obj).items():
+                if isinstance(value, bool | int | float | str | type(None)) or not isinstance(
+                    value, Traced | Sym
+                ):
+                    trace.guards.append(("attribute", obj, key, value))
         self._random = _external_random(found)
         proxy = RecordingGenerator(rec, rng_module._rng)
         real_rng = rng_module._rng
@@ -262,6 +273,21 @@ class Recorder:
                     rec.refuse(f"the step assigns attributes of {type(module).__name__} "
                                "(a replay would not)")  # fmt: skip
                 return
+        for name, obj, before in self._contents:
+            changed = _first_change(before, _contents(obj))
+            if changed is not None:
+                rec.refuse(f"the step changes the contents of {name}{changed} "
+                           f"({type(obj).__name__}), which a replay would not; return such "
+                           "values from the step instead")  # fmt: skip
+                return
+        for (name, obj), before in zip(self.found.objects, self._attributes):
+            after = vars(obj)
+            changed = [k for k in {*before, *after} if before.get(k, rec) is not after.get(k, rec)]
+            if changed:
+                rec.refuse(f"the step changes {name}.{changed[0]} ({type(obj).__name__}), which a "
+                           "replay would not; keep such state in a module buffer or outside "
+                           "the compiled step")  # fmt: skip
+                return
         if rng_module._rng is not self._proxy:
             rec.refuse("tg.manual_seed() inside a compiled step (seed it before the call)")
         if _external_random(self.found) != self._random:
@@ -346,6 +372,38 @@ def _structure(module: Any) -> tuple:
         tuple(module._buffers),
         tuple(module._modules),
     )
+
+
+_MODULE_TABLES = frozenset({"_parameters", "_buffers", "_modules", "_non_persistent_buffers"})
+
+
+def _is_container(x: Any) -> bool:
+    return type(x) in (list, dict, set, bytearray)
+
+
+def _contents(obj: Any) -> dict:
+    """What Python containers ``obj`` holds (or is) hold now: a step that appends to a list
+    (``self.outputs.append(x)``) changes state that a replay would leave alone."""
+    if _is_container(obj):
+        return {"": _snapshot(obj)}
+    found = {}
+    for key, value in vars(obj).items() if hasattr(obj, "__dict__") else ():
+        if _is_container(value) and key not in _MODULE_TABLES:
+            found[f".{key}"] = _snapshot(value)
+    return found
+
+
+def _snapshot(x: Any) -> tuple:
+    items = x.items() if isinstance(x, dict) else x
+    return tuple(map(id, items)) if not isinstance(x, dict) else tuple(
+        (id(k), id(v)) for k, v in items)  # fmt: skip
+
+
+def _first_change(before: dict, after: dict) -> str | None:
+    for key in {*before, *after}:
+        if before.get(key) != after.get(key):
+            return key
+    return None
 
 
 def _external_random(found: Found) -> tuple:

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tinygrad_np import rng as rng_module
@@ -175,20 +176,33 @@ def _entry_guards(w: Writer) -> list[str]:
             _, sym, typ = guard
             if sym.index in used:
                 conds.append(f"type({w.names[sym.index]}) is {typ.__name__}")
+        elif kind == "attribute":
+            _, obj, key, value = guard
+            if not key.isidentifier():
+                continue
+            conds.append(_equals(w, f"{_label(w, obj, 'obj')}.{key}", value, key))
         elif kind == "binding":
             b, value = guard[1], guard[2]
             where = _label(w, b.where, "globals")
             read = f"{where}.cell_contents" if b.key is None else f"{where}.get({b.key!r})"
-            if value is None or isinstance(value, bool):
-                conds.append(f"{read} is {value!r}")
-            elif isinstance(value, int | float | str):
-                conds.append(f"{read} == {value!r} and type({read}) is {type(value).__name__}")
-            else:
-                conds.append(f"{read} is {w.obj(value, b.name)}")
+            conds.append(_equals(w, read, value, b.name))
     if not conds:
         return []
     body = "\n".join(f"{INDENT}and {c}" if i else f"{INDENT}{c}" for i, c in enumerate(conds))
     return [f"if not (\n{body}\n):\n{INDENT}return RETRY"]
+
+
+def _equals(w: Writer, read: str, value: Any, name: str) -> str:
+    """A test that ``read`` still holds ``value``: numbers and strings by value and type,
+    anything else by identity."""
+    if value is None or isinstance(value, bool):
+        return f"{read} is {value!r}"
+    if type(value) in (int, float, str):
+        text = repr(value) if type(value) is not float or math.isfinite(value) else None
+        if text is None:  # nan and inf: compare their text
+            return f"repr({read}) == {repr(value)!r}"
+        return f"{read} == {text} and type({read}) is {type(value).__name__}"
+    return f"{read} is {w.obj(value, name)}"
 
 
 def _write_back(w: Writer) -> list[str]:

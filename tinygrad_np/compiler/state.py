@@ -60,6 +60,7 @@ class Found:
     arrays: list[Binding] = field(default_factory=list)  # ndarrays: inputs of a replay
     constants: list[Binding] = field(default_factory=list)  # numbers, objects: guarded
     generators: list[np.random.Generator] = field(default_factory=list)
+    objects: list[tuple[str, Any]] = field(default_factory=list)  # plain objects: guarded
     names: set[str] = field(default_factory=set)
 
     def unique(self, name: str) -> str:
@@ -88,12 +89,12 @@ def discover(fn: Any, args: tuple, kwargs: dict, arg_names: list[str]) -> Found:
     seen: set[int] = set()
     for name, value in [*zip(arg_names, args), *kwargs.items()]:
         _visit(found, seen, name, value, depth=2, binding=None)
-    _visit_function(found, seen, fn, depth=3)
+    _visit_function(found, seen, fn, depth=3, root=True)
     _name_tensors(found)
     return found
 
 
-def _visit_function(found: Found, seen: set, fn: Any, depth: int) -> None:
+def _visit_function(found: Found, seen: set, fn: Any, depth: int, root: bool = False) -> None:
     if id(fn) in seen or depth < 0:
         return
     seen.add(id(fn))
@@ -102,7 +103,7 @@ def _visit_function(found: Found, seen: set, fn: Any, depth: int) -> None:
             _visit(found, seen, f"arg{i}", value, depth, None)
         for key, value in fn.keywords.items():
             _visit(found, seen, key, value, depth, None)
-        _visit_function(found, seen, fn.func, depth)
+        _visit_function(found, seen, fn.func, depth, root)
         return
     if isinstance(fn, types.MethodType):
         _visit(found, seen, "self", fn.__self__, depth, None)
@@ -111,8 +112,8 @@ def _visit_function(found: Found, seen: set, fn: Any, depth: int) -> None:
         if callable(fn) and not isinstance(fn, type):  # a callable object: its attributes
             _visit(found, seen, type(fn).__name__.lower(), fn, depth, None)
         return
-    if fn.__code__.co_filename.startswith(_PACKAGE):
-        return  # the library's own functions reach only library state
+    if fn.__code__.co_filename.startswith(_PACKAGE) and not root:
+        return  # the library's own helpers reach only library state
     code = fn.__code__
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
@@ -182,7 +183,8 @@ def _visit(found: Found, seen: set, name: str, value: Any, depth: int, binding: 
     elif depth > 0 and isinstance(value, dict):
         for k, item in value.items():
             _visit(found, seen, f"{name}_{k}", item, depth - 1, None)
-    elif depth > 0 and hasattr(value, "__dict__"):
+    elif depth > 0 and isinstance(getattr(value, "__dict__", None), dict):
+        found.objects.append((name, value))
         for k, item in vars(value).items():
             _visit(found, seen, k, item, depth - 1, None)
     if binding is not None and not isinstance(value, np.ndarray):
