@@ -34,15 +34,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np  # noqa: E402
 
 from benchmarks import workloads as wl  # noqa: E402
-
-# tinygrad_np / numpy ratios to meet; the chain has an absolute limit in seconds instead
-TARGETS: dict[str, dict[str, float]] = {
-    "spiral": {"time": 1.10},
-    "mlp": {"time": 1.05, "memory": 1.2},
-    "deep": {"time": 1.5},
-    "chain": {"seconds": 1.0},
-}
-
+from benchmarks.report import TARGETS, format_table, rows_of, thread_table  # noqa: E402, F401
 
 # ================================ the machine ================================================
 
@@ -149,13 +141,25 @@ def peak_bytes(step: wl.Step) -> int:
         tracemalloc.stop()
 
 
-def check_agreement(w: wl.Workload, steps: dict[str, wl.Step]) -> None:
-    """The same initial weights must give the same first two losses everywhere."""
-    first = {n: (s(), s()) for n, s in steps.items()}
+def check_agreement(w: wl.Workload, steps: dict[str, wl.Step]) -> dict[str, float]:
+    """The same initial weights must give the same first two losses everywhere. Returns, for
+    a compiled step, the seconds of the call that recorded and compiled it."""
+    first, recorded = {}, {}
+    for n, s in steps.items():
+        losses = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            losses.append(s())
+            seconds = time.perf_counter() - t0
+            compiled = getattr(s, "compiled", None)
+            if compiled is not None and compiled.compiled and n not in recorded:
+                recorded[n] = seconds
+        first[n] = tuple(losses)
     ref_name, ref = next(iter(first.items()))
     for n, losses in first.items():
         if not np.allclose(losses, ref, rtol=1e-4, atol=1e-5):
             raise RuntimeError(f"{w.name}: {n} gives losses {losses}, {ref_name} gives {ref}")
+    return recorded
 
 
 def measure(w: wl.Workload, impls: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
@@ -166,7 +170,7 @@ def measure(w: wl.Workload, impls: Sequence[str], args: argparse.Namespace) -> d
     libraries alternate step by step, which slows both by several times on a small machine.
     """
     steps = {n: wl.IMPLEMENTATIONS[n](w, args.seed) for n in impls}
-    check_agreement(w, steps)
+    recorded = check_agreement(w, steps)
     result: dict[str, Any] = {"workload": w.name, "title": w.title, "impls": {}}
     times: dict[str, list[float]] = {}
     phases = [[n for n in impls if n != "torch"], [n for n in impls if n == "torch"]]
@@ -190,6 +194,13 @@ def measure(w: wl.Workload, impls: Sequence[str], args: argparse.Namespace) -> d
                 "steps_per_sample": block,
                 "peak_bytes": None if n == "torch" else peak_bytes(steps[n]),
             }
+            compiled = getattr(steps[n], "compiled", None)
+            if compiled is not None:  # the temporaries' buffers it keeps between calls count
+                # too; its gradients' buffers are what .grad holds after any step, eager too
+                result["impls"][n]["peak_bytes"] += compiled.nbytes
+                result["impls"][n]["held_bytes"] = compiled.nbytes
+                result["impls"][n]["record_s"] = recorded.get(n)
+                result["impls"][n]["compiled"] = compiled.compiled
     if "numpy" in times:
         # the same ratios taken round by round: shows how much the noise moved them
         result["paired_ratio_median"] = {
@@ -207,78 +218,6 @@ def min_time(step: wl.Step, tries: int = 3) -> float:
         step()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-# ================================ the table ==================================================
-
-
-def rows_of(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per implementation, with ratios to NumPy and the targets checked."""
-    name, impls = result["workload"], result["impls"]
-    base = impls.get("numpy")
-    targets = TARGETS.get(name, {})
-    rows = []
-    for impl, r in impls.items():
-        row: dict[str, Any] = {"workload": name, "impl": impl, "step_s": r["median_s"]}
-        row["peak_mib"] = None if r["peak_bytes"] is None else r["peak_bytes"] / 2**20
-        row["time_ratio"] = r["median_s"] / base["median_s"] if base else None
-        # the ratio round by round, then its median: when far from time_ratio, the run was noisy
-        row["paired_ratio"] = result.get("paired_ratio_median", {}).get(impl)
-        row["mem_ratio"] = None
-        if base and r["peak_bytes"] is not None and base["peak_bytes"]:
-            row["mem_ratio"] = r["peak_bytes"] / base["peak_bytes"]
-        checks = []
-        if impl.startswith("tinygrad_np"):
-            if "time" in targets and row["time_ratio"] is not None:
-                checks.append(("time", targets["time"], row["time_ratio"] <= targets["time"]))
-            if "memory" in targets and row["mem_ratio"] is not None:
-                checks.append(("memory", targets["memory"], row["mem_ratio"] <= targets["memory"]))
-            if "seconds" in targets:
-                checks.append(("seconds", targets["seconds"], r["median_s"] < targets["seconds"]))
-        row["targets"] = [{"kind": k, "limit": lim, "passed": ok} for k, lim, ok in checks]
-        rows.append(row)
-    return rows
-
-
-def _duration(s: float) -> str:
-    if s >= 1:
-        return f"{s:.3f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.3f} ms"
-    return f"{s * 1e6:.1f} us"
-
-
-def _target_text(t: dict[str, Any]) -> str:
-    if t["kind"] == "seconds":
-        return f"< {t['limit']:g} s"
-    return f"{t['kind']} <= {t['limit']:.2f}x"
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    header = ("workload", "impl", "step (median)", "x numpy", "paired", "peak MiB", "x numpy",
-              "target", "pass")  # fmt: skip
-    lines = []
-    for r in rows:
-        ts = r["targets"] or [None]
-        for i, t in enumerate(ts):
-            first = i == 0
-            lines.append((
-                r["workload"] if first else "",
-                r["impl"] if first else "",
-                _duration(r["step_s"]) if first else "",
-                f"{r['time_ratio']:.2f}" if first and r["time_ratio"] is not None else "",
-                f"{r['paired_ratio']:.2f}" if first and r["paired_ratio"] is not None else "",
-                f"{r['peak_mib']:.3f}" if first and r["peak_mib"] is not None else
-                ("n/a" if first else ""),
-                f"{r['mem_ratio']:.2f}" if first and r["mem_ratio"] is not None else "",
-                _target_text(t) if t else "",
-                ("PASS" if t["passed"] else "FAIL") if t else "",
-            ))  # fmt: skip
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
-    return "\n".join(out)
 
 
 # ================================ profiling ==================================================
@@ -314,6 +253,18 @@ def pick(spec: str) -> list[wl.Workload]:
     return chosen
 
 
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected thread counts like 1 or 1,2, got {text!r}"
+        ) from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"thread counts must be positive, got {text!r}")
+    return counts
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repeats, small chain: seconds")
@@ -330,7 +281,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--repeats", type=int, help="timed blocks per implementation")
     p.add_argument("--warmup", type=int, help="untimed steps per implementation")
-    p.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: BLAS's own)")
+    p.add_argument(
+        "--threads",
+        type=_counts,
+        help="BLAS and PyTorch threads, or a list to compare (1,2) (default: BLAS's own)",
+    )
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     p.add_argument(
         "--no-gc-freeze", action="store_true", help="let the GC see imported libraries' objects"
@@ -346,18 +301,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the benchmarks, print the table, and return everything that was measured."""
-    args = parse_args(argv)
-    if args.profile:
-        (w,) = pick(args.profile)
-        with frozen_gc(not args.no_gc_freeze):
-            profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed, args.impl)
-        return {}
-    chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]
+def run_at(count: int | None, chosen: list, args: argparse.Namespace, results: list) -> dict:
+    """Measure every chosen workload with ``count`` BLAS threads (None: BLAS's own)."""
     with contextlib.ExitStack() as stack:  # thread limits and the frozen GC last for this run
-        if args.threads:
-            stack.enter_context(limit_blas_threads(args.threads))
+        if count:
+            stack.enter_context(limit_blas_threads(count))
         blas_line, threads = blas_info()
         if args.no_torch:
             torch, torch_line = None, "left out (--no-torch)"
@@ -371,15 +319,45 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         if args.quick:
             print("quick mode: few repeats and a 2,000-node chain; the targets mean little here")
         print()
-        results = []
         for w in chosen:
-            impls = ["tinygrad_np"] if w.is_chain else ["numpy", "tinygrad_np", "tinygrad_np.nn"]
-            results.append(measure(w, impls + ["torch"] * (torch is not None), args))
+            impls = ["tinygrad_np"]
+            if not w.is_chain:
+                impls = ["numpy", "tinygrad_np", "tinygrad_np.nn", "tinygrad_np.jit"]
+            result = measure(w, impls + ["torch"] * (torch is not None), args)
+            result["threads"] = threads
+            results.append(result)
+    return info
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmarks, print the table, and return everything that was measured."""
+    args = parse_args(argv)
+    if args.profile:
+        (w,) = pick(args.profile)
+        with frozen_gc(not args.no_gc_freeze):
+            profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed, args.impl)
+        return {}
+    chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]
+    results: list[dict[str, Any]] = []
+    for count in args.threads or [None]:
+        info = run_at(count, chosen, args, results)
     rows = [row for r in results for row in rows_of(r)]
     print(format_table(rows))
     for r in results:
         blocks = ", ".join(f"{n} {v['steps_per_sample']}" for n, v in r["impls"].items())
         print(f"{r['workload']}: {r['title']}; steps per timed block: {blocks}")
+        jit = r["impls"].get("tinygrad_np.jit")
+        if jit is not None and jit.get("record_s") is not None:
+            print(f"  tinygrad_np.jit: the call that recorded and compiled the step took "
+                  f"{_ms(jit['record_s'])}; it keeps {jit['held_bytes'] / 2**10:.0f} KiB of "
+                  "buffers for temporaries between calls (counted in its peak)")  # fmt: skip
+    if len(args.threads or []) > 1:
+        print("\nthreads (median step time with each BLAS thread count):")
+        print(thread_table(rows))
     report = {"machine": info, "quick": args.quick, "results": results, "rows": rows}
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import report as report_module  # noqa: E402
 from benchmarks import run, workloads  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -57,7 +58,7 @@ def test_quick_run_reports_every_workload_and_target(tmp_path, capsys):
     returned = run.main([*QUICK, "--json", str(out)])
     stdout = capsys.readouterr().out
     expected = {(w.name, "tinygrad_np") for w in workloads.WORKLOADS}
-    for impl in ("numpy", "tinygrad_np.nn"):
+    for impl in ("numpy", "tinygrad_np.nn", "tinygrad_np.jit"):
         expected |= {(w.name, impl) for w in workloads.WORKLOADS if not w.is_chain}
     if HAS_TORCH:
         expected |= {(w.name, "torch") for w in workloads.WORKLOADS}
@@ -70,9 +71,16 @@ def test_quick_run_reports_every_workload_and_target(tmp_path, capsys):
     assert report["quick"] is True
     assert {(r["workload"], r["impl"]) for r in report["rows"]} == expected
     checked = {
-        (r["workload"], t["kind"]) for r in report["rows"] for t in r["targets"]
-    }  # every target of run.TARGETS appears, with a verdict
-    assert checked == {(w, kind) for w, lims in run.TARGETS.items() for kind in lims}
+        (r["workload"], r["impl"] == "tinygrad_np.jit", t["kind"])
+        for r in report["rows"]
+        for t in r["targets"]
+    }  # every target appears, with a verdict: the eager ones and the compiled step's
+    eager_targets = {(w, False, kind) for w, lims in report_module.TARGETS.items() for kind in lims}
+    jit_targets = {(w, True, k) for w, lims in report_module.JIT_TARGETS.items() for k in lims}
+    assert checked == eager_targets | jit_targets
+    for r in report["rows"]:
+        if r["impl"] == "tinygrad_np.jit":  # the compiled step did compile, and says its cost
+            assert r["record_steps"] > 0
     for r in report["rows"]:
         assert r["step_s"] > 0
         assert all(isinstance(t["passed"], bool) for t in r["targets"])
@@ -91,6 +99,7 @@ def test_workloads_chosen_by_letter_or_name(capsys):
         ("spiral", "numpy"),
         ("spiral", "tinygrad_np"),
         ("spiral", "tinygrad_np.nn"),
+        ("spiral", "tinygrad_np.jit"),
         ("chain", "tinygrad_np"),
     }
     assert "torch:     left out (--no-torch)" in stdout
@@ -117,7 +126,7 @@ MODELS = [w for w in workloads.WORKLOADS if not w.is_chain]
 def test_every_implementation_trains_like_autograd(w):
     # equal losses over several SGD steps mean equal gradients, step after step
     ref = workloads.tinygrad_step(w)
-    others = [workloads.numpy_step(w), workloads.tinygrad_nn_step(w)]
+    others = [workloads.numpy_step(w), workloads.tinygrad_nn_step(w), workloads.jit_step(w)]
     for _ in range(4):
         expected = ref()
         for other in others:
@@ -134,3 +143,21 @@ def test_disagreeing_implementations_are_refused():
     steps = {"numpy": lambda: 1.0, "tinygrad_np": lambda: 1.5}
     with pytest.raises(RuntimeError, match="spiral: tinygrad_np gives losses"):
         run.check_agreement(workloads.SPIRAL, steps)
+
+
+def test_threads_are_compared_when_a_list_is_given(capsys):
+    if importlib.util.find_spec("threadpoolctl") is None:
+        pytest.skip("needs threadpoolctl")
+    returned = run.main(["--quick", "--no-torch", "--workloads", "a", "--threads", "1,2"])
+    stdout = capsys.readouterr().out
+    assert "threads (median step time with each BLAS thread count):" in stdout
+    assert {r["threads"] for r in returned["rows"]} == {1, 2} or {
+        r["threads"] for r in returned["rows"]
+    } == {1}  # a BLAS built for one thread stays at one
+    table = stdout.split("threads (median")[1]
+    assert "spiral    tinygrad_np.jit" in table and "2 / 1" in table
+
+
+def test_a_bad_thread_list_is_refused():
+    with pytest.raises(SystemExit):
+        run.parse_args(["--threads", "1,x"])

@@ -54,11 +54,18 @@ class Plan:
     needed: set[int] = field(default_factory=set)  # indices of values some kept op reads
     constants: dict[int, Any] = field(default_factory=dict)  # value index -> real value
     buffers: list[np.ndarray] = field(default_factory=list)
+    gradients: set[int] = field(default_factory=set)  # buffers that new gradients own
     rng_in_prologue: bool = False
 
     @property
     def nbytes(self) -> int:
-        return sum(b.nbytes for b in self.buffers)
+        """Bytes of the buffers that hold a step's temporaries between calls."""
+        return sum(b.nbytes for i, b in enumerate(self.buffers) if i not in self.gradients)
+
+    @property
+    def gradient_nbytes(self) -> int:
+        """Bytes of the buffers new gradients are written into (what ``.grad`` holds)."""
+        return sum(self.buffers[i].nbytes for i in self.gradients)
 
 
 def plan(trace: Trace, strict: bool) -> Plan:
@@ -85,22 +92,27 @@ def storage(v: Any) -> int | None:
 
 
 def _reads(op: Op) -> set:
-    out = {s for s in (storage(v) for v in op.reads) if s is not None}
-    if op.kind == "rng":
-        out.add(RNG)
+    out = op.info.get("reads")
+    if out is None:
+        out = op.info["reads"] = {s for s in (storage(v) for v in op.reads) if s is not None}
+        if op.kind == "rng":
+            out.add(RNG)
     return out
 
 
 def _writes(op: Op) -> set:
-    out = set(op.writes)
-    if op.kind == "rng":
-        out.add(RNG)
+    out = op.info.get("writes")
+    if out is None:
+        out = op.info["writes"] = set(op.writes) | ({RNG} if op.kind == "rng" else set())
     return out
 
 
 def _creates(op: Op) -> set:
-    return {v.storage for v in op.results if type(v) is Traced and v.storage >= 0
-            and v.array.base is None}  # fmt: skip
+    out = op.info.get("creates")
+    if out is None:
+        out = op.info["creates"] = {v.storage for v in op.results if type(v) is Traced
+                                    and v.storage >= 0 and v.array.base is None}  # fmt: skip
+    return out
 
 
 def _escaping(trace: Trace) -> set[int]:
@@ -266,19 +278,18 @@ def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op],
     if not guards:
         return [], kept
     producer: dict[int, int] = {}
-    writers: dict[int, list[int]] = {}
-    deps: list[set[int]] = []
+    last_writer: dict[int, int] = {}  # storage -> the latest op that wrote it (a full write
+    deps: list[set[int]] = []  # makes the earlier ones irrelevant; an in-place one reads it)
     for i, op in enumerate(kept):
         d = {producer[v.index] for v in op.reads if v.index in producer}
-        for s in _reads(op):
-            d.update(writers.get(s, ()))
+        d.update(last_writer[s] for s in _reads(op) if s in last_writer)
         deps.append(d)
         for v in op.results:
             producer[v.index] = i
         if op.returned is not None:
             producer.setdefault(op.returned.index, i)
         for s in _writes(op) | _creates(op):
-            writers.setdefault(s, []).append(i)
+            last_writer[s] = i
     moved: set[int] = set()
     stack = list(guards)
     while stack:
@@ -287,14 +298,16 @@ def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op],
             moved.add(i)
             stack.extend(deps[i])
     persistent = {s.index for s in trace.rec.storages if s.persistent}
+    first_left: dict[int, int] = {}  # storage -> the first op staying in place that uses it
+    for j, op in enumerate(kept):
+        if j not in moved:
+            for s in _reads(op) | _writes(op):
+                first_left.setdefault(s, j)
     for i in sorted(moved):
         op = kept[i]
-        hazard = _writes(op) & persistent
-        for j in range(i):
-            if j not in moved and (_writes(op) | _creates(op)) & (_reads(kept[j]) | _writes(
-                    kept[j])):  # fmt: skip
-                hazard = hazard or {True}
-        if hazard:
+        changed = _writes(op) | _creates(op)
+        # moving op i up must not change state, nor a storage an op it passes still uses
+        if changed & persistent or any(first_left.get(s, i) < i for s in changed):
             where = _first_guard_location(kept, moved)
             raise JitError(
                 f"a branch on a tensor value ({where}) depends on state the step has already "
@@ -380,8 +393,10 @@ def _buffers(
             p.buffers.append(np.empty_like(v.array))
         op.info["buffer"] = b
         holder[s] = b
-        if s not in dedicated:  # a new gradient keeps its buffer until the next call
+        if s not in dedicated:
             releases.setdefault(max(last_use.get(s, i), i), []).append(s)
+        else:  # a new gradient keeps its buffer: .grad holds it until the next call
+            p.gradients.add(b)
 
 
 def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -> set[int]:

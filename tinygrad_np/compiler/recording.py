@@ -44,7 +44,7 @@ class JitError(RuntimeError):
     """A step that a compiled replay could not repeat faithfully (the message names the line)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Op:
     """One logged operation. ``kind`` says how to write it back as code (see ``codegen``)."""
 
@@ -95,6 +95,7 @@ class Recording:
         self.contexts: dict[int, tuple[Any, int]] = {}  # id(ctx) -> (ctx, its number)
         self._numbers: dict[str, int] = {}
         self._codes = _engine_codes()
+        self._frames: dict[int, tuple] = {}  # id(frame) -> (frame, phase, op): see _frame_info
 
     # --- values ----------------------------------------------------------------------
     def traced(self, array: Any, persistent: bool = False, source: Any = None) -> Traced:
@@ -255,27 +256,44 @@ class Recording:
         f = sys._getframe(3)
         while f is not None and f.f_code.co_filename.startswith(_JIT):
             f = f.f_back
-        op_frame, ctx, phase = f, None, "forward"
+        phase, ctx = self._frame_info(f)
+        return phase, ctx, f
+
+    def _frame_info(self, f: Any) -> tuple[str, Any]:
+        """(phase, nearest op) of frame ``f``: "backward" under the engine's loop, "update"
+        under an optimizer's step, else "forward"; worked out once per frame (frames are
+        kept alive by the cache, so their ids stay theirs)."""
+        cache = self._frames
+        walked = []
+        while f is not None and id(f) not in cache and f is not self.stop_frame:
+            walked.append(f)
+            f = f.f_back
+        if f is None or f is self.stop_frame:
+            phase, ctx = "forward", None
+            if walked:  # the outermost frame walked is the step function's own
+                self.user_frames[id(walked[-1])] = walked[-1]
+        else:
+            phase, ctx = cache[id(f)][1:]
         forward, backward, apply_code, engine, steps = self._codes
-        prev = None
-        while f is not None and f is not self.stop_frame:
+        for f in reversed(walked):
             code = f.f_code
-            if ctx is None and (code in forward or code in backward):
-                ctx = f.f_locals.get(code.co_varnames[0]) if code.co_argcount else None
-                if ctx is not None and id(ctx) not in self.contexts:
-                    name = getattr(ctx, "name", "op")
-                    self._numbers[name] = self._numbers.get(name, 0) + 1
-                    self.contexts[id(ctx)] = (ctx, self._numbers[name])
+            if code in forward or code in backward:
+                own = f.f_locals.get(code.co_varnames[0]) if code.co_argcount else None
+                if own is not None:
+                    ctx = own
+                    if id(own) not in self.contexts:
+                        name = getattr(own, "name", "op")
+                        self._numbers[name] = self._numbers.get(name, 0) + 1
+                        self.contexts[id(own)] = (own, self._numbers[name])
             elif code is apply_code:
                 self.apply_frames[id(f)] = f
+                ctx = None  # an op applied inside another's backward (create_graph) is its own
             elif code is engine:
                 phase = "backward"
             elif code in steps and phase == "forward":
                 phase = "update"
-            prev, f = f, f.f_back
-        if f is not None and prev is not None:
-            self.user_frames[id(prev)] = prev
-        return phase, ctx, op_frame
+            cache[id(f)] = (f, phase, ctx)
+        return phase, ctx
 
 
 def _describe(ops: list, real: Any) -> str:

@@ -174,9 +174,17 @@ class CompiledStep:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the buffers the latest replay keeps between calls."""
+        """Bytes of the buffers the latest replay keeps for its temporaries between calls
+        (besides those its new gradients live in, which ``.grad`` holds as it would after
+        an eager step: ``gradient_nbytes``)."""
         entry = self._last
         return 0 if entry is None or entry.plan is None else entry.plan.nbytes
+
+    @property
+    def gradient_nbytes(self) -> int:
+        """Bytes of the buffers the latest replay writes new gradients into."""
+        entry = self._last
+        return 0 if entry is None or entry.plan is None else entry.plan.gradient_nbytes
 
     @property
     def compiled(self) -> bool:
