@@ -24,7 +24,15 @@ def two_spirals(seed: int):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Binary logistic regression (book ch. 16)")
     parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 10001)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1, the fastest for a small net)",
+    )
     args = parser.parse_args(argv)
+    tg.set_num_threads(args.threads)  # a script owns its process (benchmarks/README.md)
+    tg.tune_malloc()  # freed memory stays for the next step instead of going to the kernel
 
     tg.manual_seed(0)
     model = nn.Sequential(

@@ -20,7 +20,15 @@ from tinygrad_np.train import fit
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Digits MLP (scikit-learn's 8x8 digits)")
     parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 30)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1, the fastest for a small net)",
+    )
     args = parser.parse_args(argv)
+    tg.set_num_threads(args.threads)  # a script owns its process (benchmarks/README.md)
+    tg.tune_malloc()  # freed memory stays for the next step instead of going to the kernel
 
     try:
         X_train, X_test, y_train, y_test = tg.data.load_digits(test_size=0.2, seed=0)

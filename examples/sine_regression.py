@@ -21,7 +21,15 @@ from tinygrad_np.train import fit
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Sine regression (book ch. 17)")
     parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 3001)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1, the fastest for a small net)",
+    )
     args = parser.parse_args(argv)
+    tg.set_num_threads(args.threads)  # a script owns its process (benchmarks/README.md)
+    tg.tune_malloc()  # freed memory stays for the next step instead of going to the kernel
 
     tg.manual_seed(0)
     data = tg.data.sine_data(samples=1000)

@@ -18,7 +18,15 @@ from tinygrad_np import nn
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Spiral data, SGD with decay (book ch. 10)")
     parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", 10001)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1, the fastest for a small net)",
+    )
     args = parser.parse_args(argv)
+    tg.set_num_threads(args.threads)  # a script owns its process (benchmarks/README.md)
+    tg.tune_malloc()  # freed memory stays for the next step instead of going to the kernel
 
     tg.manual_seed(0)
     X, y = tg.data.spiral_data(samples=100, classes=3, seed=0)

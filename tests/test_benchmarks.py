@@ -161,3 +161,18 @@ def test_threads_are_compared_when_a_list_is_given(capsys):
 def test_a_bad_thread_list_is_refused():
     with pytest.raises(SystemExit):
         run.parse_args(["--threads", "1,x"])
+
+
+def test_command_cases_are_valid_command_lines_and_runs_are_measured():
+    from benchmarks import commands
+    from tinygrad_np import cli
+
+    for name, command in commands.cases(quick=True):
+        if command[:3] == [sys.executable, "-m", "tinygrad_np"]:
+            cli.parse_args(command[3:])  # exits on a flag the command does not know
+        else:
+            assert Path(command[1]).exists(), name
+    seconds, faults = commands.run_once([sys.executable, "-c", "pass"])
+    assert seconds > 0 and faults >= 0
+    table = commands.format_rows([{"case": "x", "seconds": 1.5, "minor_faults": 1234}])
+    assert "1.50" in table and "1,234" in table

@@ -145,3 +145,45 @@ def test_other_losses_replay_bit_for_bit():
         twins.eager = training_step(twins.eager_model, twins.eager_opt, loss_fn)
         twins.jit = tg.jit(training_step(twins.jit_model, twins.jit_opt, loss_fn), strict=True)
         twins.run(X, target)
+
+
+def test_a_gradient_penalty_with_create_graph_replays_bit_for_bit():
+    def make():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 3))
+        return model, tg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step_of(model, opt):
+        def step(X, y):
+            opt.zero_grad()
+            x = tg.Tensor(X, requires_grad=True)
+            loss = nn.CrossEntropyLoss()(model(x), y)
+            (gx,) = tg.autograd.grad(loss, x, create_graph=True)
+            total = loss + (gx * gx).sum()  # a penalty on the input gradient
+            total.backward()
+            opt.step()
+            return total
+
+        return step
+
+    (a, opt_a), (b, opt_b) = make(), make()
+    eager, compiled = step_of(a, opt_a), tg.jit(step_of(b, opt_b), strict=True)
+    for i in range(50):
+        assert np.array_equal(eager(X, Y).numpy(), compiled(X, Y).numpy()), i
+    assert compiled.compiled
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(p.data, q.data)
+
+
+def test_an_inference_step_under_no_grad_replays():
+    model = build()
+
+    @tg.jit(strict=True)
+    def predict(X):
+        with tg.no_grad():
+            return model(tg.Tensor(X)).softmax()
+
+    for _ in range(3):
+        probs = predict(X)
+    assert predict.compiled and not probs.requires_grad
+    assert np.array_equal(probs.numpy(), model(tg.Tensor(X)).softmax().numpy())

@@ -430,3 +430,25 @@ def test_plain_objects_the_step_reaches_are_watched():
 
     with pytest.raises(tg.JitError, match=r"changes counter\.calls"):
         tg.jit(counting, strict=True)(X, Y)
+
+
+def test_results_shaped_by_the_values_are_refused_and_masked_writes_are_not():
+    (model, opt), _ = pair()
+
+    def selects(X, y):
+        out = model(tg.Tensor(X))
+        return out[out > 0].sum()  # how many are positive depends on the values
+
+    with pytest.raises(tg.JitError, match="shape depends on the values"):
+        tg.jit(selects, strict=True)(X, Y)
+
+    def masks(X):
+        x = tg.Tensor(X.copy())
+        with tg.no_grad():
+            x[x < 0] = 0.0  # a masked write keeps the shape
+        return x
+
+    compiled = tg.jit(masks, strict=True)
+    for _ in range(3):
+        out = compiled(X)
+    assert compiled.compiled and np.array_equal(out.numpy(), np.where(X < 0, 0, X))

@@ -211,10 +211,18 @@ class Writer:
             test = f"not ({cond})" if op.expected else f"{cond}"
             restore = "rng.bit_generator.state = rng_state; " if self.plan.rng_in_prologue else ""
             return [f"if {test}: {restore}return RETRY"]
-        if k == "func" and (t in FILLS or template_free(op)) and (out or template_free(op)):
+        fill = k == "func" and (t in FILLS or template_free(op)) and not op.info.get("constant")
+        if fill and (out or template_free(op)):
             return self._fill(op, out)
         if k == "func":
             text = f"{self.function(t)}({self.call_args(a, op.kwargs, out)})"
+        elif k == "method" and _reduction(op):
+            # x.sum(...) is np.add.reduce(x, ...) behind a Python wrapper: call it directly
+            axis = a[1] if len(a) == 2 else op.kwargs.get("axis")
+            kwargs = {"axis": axis, **{k2: v for k2, v in op.kwargs.items() if k2 != "axis"}}
+            kwargs.pop("out", None)
+            name = REDUCERS[t].__name__
+            text = f"np.{name}.reduce({self.expr(a[0])}, {self.call_args((), kwargs, out)})"
         elif k == "method":
             text = f"{self.expr(a[0])}.{t}({self.call_args(a[1:], op.kwargs, out)})"
         elif k == "binop":
@@ -268,6 +276,22 @@ class Writer:
         fill = "" if value is None else f", {self.expr(value)}"
         return [f"{name} = np.{make}({a.shape!r}{fill}, dtype=np.dtype({str(a.dtype)!r}), "
                 f"order={order!r})"]  # fmt: skip
+
+
+REDUCERS = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
+def _reduction(op: Op) -> bool:
+    """``x.sum(axis, keepdims=...)`` and friends on an ndarray, with no other argument."""
+    return (
+        op.target in REDUCERS
+        and type(op.args[0]) is Traced
+        and type(op.args[0].array) is np.ndarray
+        and len(op.args) <= 2
+        and not (len(op.args) == 2 and "axis" in op.kwargs)
+        and set(op.kwargs) <= {"axis", "keepdims", "dtype", "out"}
+        and (op.target in ("sum", "prod") or "dtype" not in op.kwargs)
+    )
 
 
 def _short(op: Op) -> str:

@@ -50,6 +50,7 @@ class Plan:
 
     trace: Trace
     prologue: list[Op] = field(default_factory=list)  # guards and what they need
+    constant_ops: list[Op] = field(default_factory=list)  # run once, at recording
     body: list[Op] = field(default_factory=list)
     needed: set[int] = field(default_factory=set)  # indices of values some kept op reads
     constants: dict[int, Any] = field(default_factory=dict)  # value index -> real value
@@ -76,6 +77,7 @@ def plan(trace: Trace, strict: bool) -> Plan:
     live = _liveness(trace, escaping, p.needed)
     kept = [op for op, keep in zip(ops, live) if keep]
     _constants(trace, kept, escaping, p)
+    p.constant_ops = [op for op in kept if op.info.get("constant")]
     kept = [op for op in kept if not op.info.get("constant")]
     merged = _aliases(trace, kept, escaping)
     p.prologue, p.body = _guards_first(trace, kept, strict)
@@ -206,8 +208,19 @@ def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> Non
         for s in _writes(op):
             written_later[s] = i
     constant_values: set[int] = set()
+    # Arrays a replay checks are the very objects it recorded (parameters, optimizer state):
+    # a view of one (a weight's .T) is the same view at every call, so it is made once.
+    guarded = {i for i, src in trace.rec.inputs.items() if src[0] in ("data", "item", "attr")
+               and type(trace.rec.values[i]) is Traced}  # fmt: skip
     for i, op in enumerate(kept):
         if op.kind in ("rng", "guard", "compare", "inplace", "setitem") or op.writes:
+            continue
+        if _is_view(op) and all(v.index in guarded or v.index in constant_values
+                                for v in op.reads):  # fmt: skip
+            op.info["constant"] = True
+            constant_values.add(op.results[0].index)
+            p.constants[op.results[0].index] = op.results[0].array
+            guarded.add(op.results[0].index)
             continue
         if op.kind == "func" and op.target in (np.empty, np.empty_like):
             continue
@@ -222,6 +235,28 @@ def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> Non
         for v in op.results:
             constant_values.add(v.index)
             p.constants[v.index] = v.array if type(v) is Traced else v.value
+
+
+VIEWS = frozenset({"reshape", "transpose", "swapaxes", "squeeze", "view"})
+
+
+def _is_view(op: Op) -> bool:
+    """A view of its one array input (``w.T``, ``w.reshape(...)``): no values, only layout."""
+    if len(op.results) != 1 or len(op.reads) != 1 or type(op.results[0]) is not Traced:
+        return False
+    if op.kind == "attr":
+        ok = op.target in ("T", "mT")
+    elif op.kind == "method":
+        ok = op.target in VIEWS
+    elif op.kind == "getitem":
+        ok = not any(
+            type(x) in (Traced, Sym) or isinstance(x, np.ndarray)
+            for x in (op.args[1] if type(op.args[1]) is tuple else (op.args[1],))
+        )
+    else:
+        ok = False  # fmt: skip
+    out = op.results[0].array
+    return ok and isinstance(out, np.ndarray) and out.base is not None
 
 
 # ------------------------------------------------------------------ copies that change nothing

@@ -140,6 +140,12 @@ class Recording:
             )
         if kind == "func" and target in STATIC_FUNCTIONS:
             return target(*unwrap(args), **unwrap(kwargs))
+        if self.logging and _data_shaped(kind, target, args):
+            self.refuse(
+                "an operation whose result's shape depends on the values (indexing with a "
+                "boolean mask the step computes, nonzero, unique): a replay could not size it; "
+                "use a where() or a multiplication by the mask instead"
+            )
         real = _execute(kind, target, unwrap(args), unwrap(kwargs), self.generator)
         if not self.logging:
             return args[0] if kind == "inplace" else real
@@ -294,6 +300,19 @@ class Recording:
                 phase = "update"
             cache[id(f)] = (f, phase, ctx)
         return phase, ctx
+
+
+_DATA_SHAPED = frozenset({"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"})
+
+
+def _data_shaped(kind: str, target: Any, args: tuple) -> bool:
+    if kind == "getitem":
+        index = args[1] if type(args[1]) is tuple else (args[1],)
+        return any(type(i) is Traced and i.array.dtype == bool for i in index)
+    if kind == "func":
+        name = getattr(target, "__name__", "")
+        return name in _DATA_SHAPED or (target is np.where and len(args) == 1)
+    return False
 
 
 def _describe(ops: list, real: Any) -> str:

@@ -37,6 +37,7 @@ def write(plan: Plan, name: str) -> tuple[str, dict[str, Any]]:
     w = Writer(plan, name)
     trace, rec = plan.trace, plan.trace.rec
     prologue = list(dict.fromkeys(line for op in plan.prologue for line in w.op(op)))
+    made = [line for op in plan.constant_ops for line in w.op(op)]
     body = _sections(w, plan)
     epilogue = _write_back(w) + [f"return {_output(w, trace.output)}"]
     params, inputs, checks = _inputs(w)
@@ -47,6 +48,9 @@ def write(plan: Plan, name: str) -> tuple[str, dict[str, Any]]:
     if guards:
         lines.append(INDENT + "# guards: the state must look as it did when this was recorded")
         lines += [INDENT + x.replace("\n", "\n" + INDENT) for x in guards]
+    if made:
+        lines.append(INDENT + "# made once, when recorded (bound as constants):")
+        lines += [f"{INDENT}#   {x}" for x in made]
     if any(op.kind == "rng" for op in plan.prologue + plan.body):
         w.ns["get_rng"] = rng_module.get_rng
         lines.append(INDENT + "rng = get_rng()  # the library generator: dropout masks")

@@ -90,11 +90,12 @@ class CompiledStep:
         return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        leaves: list = []
-        key: list = [_grad_state.grad_enabled]
-        flatten(args, leaves, key)
-        flatten(kwargs, leaves, key)
-        signature = tuple(key)
+        signature, leaves = _fast_signature(args) if not kwargs else (None, None)
+        if signature is None:  # nested arguments, keywords, numbers: the general way
+            leaves, key = [], [_grad_state.grad_enabled]
+            flatten(args, leaves, key)
+            flatten(kwargs, leaves, key)
+            signature = tuple(key)
         entry = self._cache.get(signature)
         if entry is None:
             entry = self._cache[signature] = _Entry()
@@ -193,6 +194,22 @@ class CompiledStep:
 
     def __repr__(self) -> str:
         return f"<tg.jit of {getattr(self.fn, '__qualname__', self._name)}>"
+
+
+def _fast_signature(args: tuple) -> tuple[Any, Any]:
+    """``flatten``'s signature when every argument is an array or a Tensor (the usual step),
+    without its recursion; (None, None) otherwise."""
+    key: list = [_grad_state.grad_enabled, (tuple, len(args))]
+    for x in args:
+        if type(x) is np.ndarray:
+            key.append((x.shape, x.dtype, x.strides))
+        elif isinstance(x, Tensor):
+            d = x.data
+            key.append((Tensor, d.shape, d.dtype, getattr(d, "strides", None), x.requires_grad))
+        else:
+            return None, None
+    key.append((dict, ()))
+    return tuple(key), args
 
 
 def _leaf_names(name: str, value: Any, out: list[str]) -> None:
