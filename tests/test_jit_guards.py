@@ -101,7 +101,9 @@ def test_without_strict_the_step_runs_eagerly_with_a_warning():
 
     eager, compiled = with_item(a, opt_a), tg.jit(with_item(b, opt_b))
     with pytest.warns(tg.JitWarning, match=r"runs eagerly: \.item\(\).*test_jit_guards.py"):
-        compiled(X, Y)
+        compiled(X, Y)  # the optimizer's first step, eager
+        compiled(X, Y)  # the recording, which finds .item()
+    eager(X, Y)
     eager(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # warned once: later calls run eagerly in silence
@@ -135,8 +137,10 @@ def test_a_scheduler_stepped_inside_is_refused_and_outside_is_followed():
         sched_b.step()
         return loss
 
+    compiled = tg.jit(step_with_scheduler, strict=True)
+    compiled(X, Y)  # the optimizer's first step, eager
     with pytest.raises(tg.JitError, match="scheduler"):
-        tg.jit(step_with_scheduler, strict=True)(X, Y)
+        compiled(X, Y)
     (a, opt_a), (b, opt_b) = pair()
     sched_a = tg.optim.lr_scheduler.StepLR(opt_a, step_size=2, gamma=0.5)
     sched_b = tg.optim.lr_scheduler.StepLR(opt_b, step_size=2, gamma=0.5)

@@ -116,6 +116,11 @@ class CompiledStep:
     def _record(self, entry: _Entry, args: tuple, kwargs: dict, leaves: list) -> Any:
         names = self._leaf_names(args, kwargs)
         found = discover(self.fn, args, kwargs, self._arg_names(args))
+        if entry.warmups == 0 and any(not opt.state for _, opt in found.optimizers):
+            # A fresh optimizer creates its state in this call, so a recording of it would
+            # be of a first step, unlike the later ones: run it eagerly and record the next.
+            entry.warmups += 1
+            return _without_graph(self.fn(*args, **kwargs))  # as replays return them
         result, trace = Recorder(self.fn, found, self.strict).run(args, kwargs, leaves, names)
         entry.replay = None
         if trace.status == "failed":
@@ -194,6 +199,17 @@ class CompiledStep:
 
     def __repr__(self) -> str:
         return f"<tg.jit of {getattr(self.fn, '__qualname__', self._name)}>"
+
+
+def _without_graph(x: Any) -> Any:
+    """Results as a replay returns them: Tensors made by the step cut off from its graph."""
+    if isinstance(x, Tensor):
+        return Tensor._wrap(x.data, False) if x._ctx is not None else x
+    if type(x) in (tuple, list):
+        return type(x)(_without_graph(v) for v in x)
+    if type(x) is dict:
+        return {k: _without_graph(v) for k, v in x.items()}
+    return x
 
 
 def _fast_signature(args: tuple) -> tuple[Any, Any]:
