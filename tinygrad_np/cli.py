@@ -166,16 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
              "PATH with '_boundary' before the extension (needs matplotlib)")  # fmt: skip
     add("--no-progress", action="store_true", help="no progress bar or progress lines")
     add("--no-jit", action="store_true",
-        help="run every step eagerly instead of as a compiled tg.jit replay (the same "
-             "numbers, bit for bit, slower)")  # fmt: skip
+        help="run steps eagerly, not as tg.jit replays (the same numbers)")  # fmt: skip
     add("--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N",
-        help=f"threads for NumPy's matrix products (default: {DEFAULT_THREADS}; a small "
-             "network's products are too short to split, see benchmarks/README.md)")  # fmt: skip
-    add(
-        "--no-malloc-tuning",
-        action="store_true",
-        help="keep glibc's allocator thresholds (tg.tune_malloc is applied by default)",
-    )
+        help=f"NumPy's BLAS threads (default: {DEFAULT_THREADS}, the fastest for small "
+             "networks)")  # fmt: skip
+    add("--no-malloc-tuning", action="store_true",
+        help="keep glibc's malloc thresholds (see tg.tune_malloc)")  # fmt: skip
     add("--print-every", type=positive_int,
         help="without a progress bar, print a line every N epochs "
              "(default: epochs / 10)")  # fmt: skip

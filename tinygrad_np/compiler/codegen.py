@@ -16,13 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_np.compiler.program import (
-    BINARY_UFUNCS,
-    FILLS,
-    UNARY_UFUNCS,
-    Plan,
-    template_free,
-)
+from tinygrad_np.compiler.effects import BINARY_UFUNCS, FILLS, UNARY_UFUNCS, template_free
+from tinygrad_np.compiler.program import Plan
 from tinygrad_np.compiler.recording import Op
 from tinygrad_np.compiler.state import identifier
 from tinygrad_np.compiler.tracer import Sym, Traced

@@ -25,23 +25,20 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_np.compiler.buffers import assign_buffers
+from tinygrad_np.compiler.effects import (
+    RNG,
+    creates,
+    escaping,
+    reads,
+    sinks,
+    storage,
+    template_free,
+    writes,
+)
 from tinygrad_np.compiler.record import Trace
 from tinygrad_np.compiler.recording import JitError, Op, user_location
 from tinygrad_np.compiler.tracer import Sym, Traced
-
-RNG = -2  # the library generator, as a storage every draw reads and writes
-OUT_METHODS = frozenset({"sum", "prod", "max", "min", "mean", "any", "all", "clip", "cumsum"})
-BINARY_UFUNCS = {
-    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "//": np.floor_divide,
-    "%": np.remainder, "@": np.matmul, "&": np.bitwise_and, "|": np.bitwise_or,
-    "^": np.bitwise_xor, "==": np.equal, "!=": np.not_equal, "<": np.less,
-    "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-}  # fmt: skip
-UNARY_UFUNCS = {"-": np.negative, "~": np.invert, "+": np.positive}
-FILLS = frozenset({np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like,
-                   np.full_like, np.empty_like})  # fmt: skip
-SHAPE_ONLY = frozenset({np.zeros_like, np.ones_like, np.empty_like, np.full_like})
-RNG_OUT = frozenset({"random", "standard_normal"})
 
 
 @dataclass
@@ -73,80 +70,17 @@ def plan(trace: Trace, strict: bool) -> Plan:
     rec = trace.rec
     ops = rec.ops
     p = Plan(trace)
-    escaping = _escaping(trace)
-    live = _liveness(trace, escaping, p.needed)
+    escaping_storages = escaping(trace)
+    live = _liveness(trace, escaping_storages, p.needed)
     kept = [op for op, keep in zip(ops, live) if keep]
-    _constants(trace, kept, escaping, p)
+    _constants(trace, kept, escaping_storages, p)
     p.constant_ops = [op for op in kept if op.info.get("constant")]
     kept = [op for op in kept if not op.info.get("constant")]
-    merged = _aliases(trace, kept, escaping)
+    merged = _aliases(trace, kept, escaping_storages)
     p.prologue, p.body = _guards_first(trace, kept, strict)
     p.rng_in_prologue = any(op.kind == "rng" for op in p.prologue)
-    _buffers(trace, p.prologue + p.body, escaping, merged, p)
+    assign_buffers(trace, p.prologue + p.body, escaping_storages, merged, p)
     return p
-
-
-# ------------------------------------------------------------------ reads and writes
-
-
-def storage(v: Any) -> int | None:
-    return v.storage if type(v) is Traced and v.storage >= 0 else None
-
-
-def _reads(op: Op) -> set:
-    out = op.info.get("reads")
-    if out is None:
-        out = op.info["reads"] = {s for s in (storage(v) for v in op.reads) if s is not None}
-        if op.kind == "rng":
-            out.add(RNG)
-    return out
-
-
-def _writes(op: Op) -> set:
-    out = op.info.get("writes")
-    if out is None:
-        out = op.info["writes"] = set(op.writes) | ({RNG} if op.kind == "rng" else set())
-    return out
-
-
-def _creates(op: Op) -> set:
-    out = op.info.get("creates")
-    if out is None:
-        out = op.info["creates"] = {v.storage for v in op.results if type(v) is Traced
-                                    and v.storage >= 0 and v.array.base is None}  # fmt: skip
-    return out
-
-
-def _escaping(trace: Trace) -> set[int]:
-    """Storages of returned and written-back values: they outlive the step."""
-    out: set[int] = set()
-    for v in _output_values(trace.output):
-        if storage(v) is not None:
-            out.add(storage(v))
-    for wb in trace.writebacks:
-        if storage(wb[-1]) is not None:
-            out.add(storage(wb[-1]))
-    return out
-
-
-def _output_values(node: Any) -> list:
-    if node is None:
-        return []
-    kind, value = node
-    if kind in ("tensor", "value"):
-        return [value]
-    if kind in ("tuple", "list"):
-        return [v for n in value for v in _output_values(n)]
-    if kind == "dict":
-        return [v for n in value.values() for v in _output_values(n)]
-    return []
-
-
-def sinks(trace: Trace) -> list:
-    """The values a replay hands back: returned, and written back into the state."""
-    out = _output_values(trace.output)
-    out += [wb[-1] for wb in trace.writebacks if type(wb[-1]) in (Traced, Sym)]
-    return out
 
 
 # ------------------------------------------------------------------ 1. liveness
@@ -161,42 +95,30 @@ def _liveness(trace: Trace, escaping: set[int], needed: set[int]) -> list[bool]:
     live = [False] * len(rec.ops)
     for i in range(len(rec.ops) - 1, -1, -1):
         op = rec.ops[i]
-        writes = _writes(op)
+        changed = writes(op)
         keep = (
             op.kind in ("rng", "guard", "compare")
-            or bool(writes & persistent)
+            or bool(changed & persistent)
             or any(r.index in needed for r in op.results)
-            or bool(writes & need_s)
+            or bool(changed & need_s)
             or (op.returned is not None and op.returned.index in needed)
         )
         if not keep:
             continue
         live[i] = True
-        need_s -= _creates(op)
+        need_s -= creates(op)
         out = op.kwargs.get("out")
         if out is not None and "where" not in op.kwargs:  # fully overwritten
             for t in out if isinstance(out, tuple) else (out,):
                 if type(t) is Traced and t.array.base is None:
                     need_s.discard(t.storage)
-        reads = op.reads[1:] if template_free(op) else op.reads
-        for v in reads:
+        values = op.reads[1:] if template_free(op) else op.reads
+        for v in values:
             needed.add(v.index)
-        need_s |= {s for s in (storage(v) for v in reads) if s is not None}
+        need_s |= {s for s in (storage(v) for v in values) if s is not None}
         if op.kind == "rng":
             need_s.add(RNG)
     return live
-
-
-def template_free(op: Op) -> bool:
-    """``zeros_like(x)`` and friends read only x's shape, dtype and (contiguous) layout."""
-    if op.kind != "func" or op.target not in SHAPE_ONLY or not op.reads:
-        return False
-    t = op.args[0]
-    return (
-        type(t) is Traced
-        and isinstance(t.array, np.ndarray)
-        and (t.array.flags.c_contiguous or t.array.flags.f_contiguous)
-    )
 
 
 # ------------------------------------------------------------------ 2. constants
@@ -205,7 +127,7 @@ def template_free(op: Op) -> bool:
 def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> None:
     written_later: dict[int, int] = {}
     for i, op in enumerate(kept):
-        for s in _writes(op):
+        for s in writes(op):
             written_later[s] = i
     constant_values: set[int] = set()
     # Arrays a replay checks are the very objects it recorded (parameters, optimizer state):
@@ -224,8 +146,8 @@ def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> Non
             continue
         if op.kind == "func" and op.target in (np.empty, np.empty_like):
             continue
-        reads = op.reads[1:] if template_free(op) else op.reads
-        if any(v.index not in constant_values for v in reads):
+        values = op.reads[1:] if template_free(op) else op.reads
+        if any(v.index not in constant_values for v in values):
             continue
         if not op.results or any(
             storage(v) in escaping or written_later.get(storage(v), -1) > i for v in op.results
@@ -270,7 +192,7 @@ def _aliases(trace: Trace, kept: list[Op], escaping: set[int]) -> dict[int, int]
     persistent = {st.index for st in trace.rec.storages if st.persistent}
     last_write: dict[int, int] = {}
     for i, op in enumerate(kept):
-        for st in _writes(op):
+        for st in writes(op):
             last_write[st] = i
     merged: dict[int, int] = {}
     for i, op in enumerate(kept):
@@ -317,13 +239,13 @@ def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op],
     deps: list[set[int]] = []  # makes the earlier ones irrelevant; an in-place one reads it)
     for i, op in enumerate(kept):
         d = {producer[v.index] for v in op.reads if v.index in producer}
-        d.update(last_writer[s] for s in _reads(op) if s in last_writer)
+        d.update(last_writer[s] for s in reads(op) if s in last_writer)
         deps.append(d)
         for v in op.results:
             producer[v.index] = i
         if op.returned is not None:
             producer.setdefault(op.returned.index, i)
-        for s in _writes(op) | _creates(op):
+        for s in writes(op) | creates(op):
             last_writer[s] = i
     moved: set[int] = set()
     stack = list(guards)
@@ -336,11 +258,11 @@ def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op],
     first_left: dict[int, int] = {}  # storage -> the first op staying in place that uses it
     for j, op in enumerate(kept):
         if j not in moved:
-            for s in _reads(op) | _writes(op):
+            for s in reads(op) | writes(op):
                 first_left.setdefault(s, j)
     for i in sorted(moved):
         op = kept[i]
-        changed = _writes(op) | _creates(op)
+        changed = writes(op) | creates(op)
         # moving op i up must not change state, nor a storage an op it passes still uses
         if changed & persistent or any(first_left.get(s, i) < i for s in changed):
             where = _first_guard_location(kept, moved)
@@ -360,100 +282,3 @@ def _first_guard_location(kept: list[Op], moved: set[int]) -> str:
             f = kept[i].frame
             return f"{f.f_code.co_filename}:{f.f_lineno}"
     return user_location()
-
-
-# ------------------------------------------------------------------ 4. buffers
-
-
-def out_capable(op: Op) -> bool:
-    """Whether the same call takes ``out=`` (and so can write into a kept buffer)."""
-    if op.kind == "func":
-        t = op.target
-        if isinstance(t, np.ufunc):
-            return True
-        owner = getattr(t, "__self__", None)
-        return isinstance(owner, np.ufunc) and t.__name__ in ("reduce", "accumulate")
-    if op.kind == "method":
-        return op.target in OUT_METHODS
-    if op.kind == "binop":
-        return op.target in BINARY_UFUNCS and all(
-            type(a) in (Traced, Sym, int, float, bool) or isinstance(a, np.ndarray | np.generic)
-            for a in op.args
-        )
-    if op.kind == "unary":
-        return op.target in UNARY_UFUNCS
-    if op.kind == "rng":
-        return op.target in RNG_OUT
-    return False
-
-
-def _buffers(
-    trace: Trace, ordered: list[Op], escaping: set[int], merged: dict[int, int], p: Plan
-) -> None:
-    persistent = {s.index for s in trace.rec.storages if s.persistent}
-    last_use: dict[int, int] = {}
-    for i, op in enumerate(ordered):
-        reads = set(_reads(op)) if not template_free(op) else set()
-        for s in reads | _writes(op) | {storage(v) for v in op.results}:
-            if s is not None:
-                last_use[merged.get(s, s)] = i
-    dedicated = _gradient_storages(trace, merged, p.needed)
-    free: dict[tuple, list[int]] = {}
-    releases: dict[int, list[int]] = {}  # position -> storages whose last use it is
-    holder: dict[int, int] = {}  # storage -> buffer index
-    for i, op in enumerate(ordered):
-        for s in releases.pop(i - 1, ()):  # a buffer is free after its last use
-            b = holder[s]
-            free.setdefault(_key(p.buffers[b]), []).append(b)
-        if len(op.results) != 1 or "out" in op.kwargs or "where" in op.kwargs:
-            continue
-        v = op.results[0]
-        if type(v) is not Traced or type(v.array) is not np.ndarray or v.array.base is not None:
-            continue
-        s = v.storage
-        if s < 0 or s in persistent or (s in escaping and s not in dedicated):
-            continue
-        if v.index not in p.needed and s not in dedicated:
-            continue
-        fill = op.kind == "func" and op.target in FILLS
-        if not (out_capable(op) or fill) or not (
-            v.array.flags.c_contiguous or v.array.flags.f_contiguous
-        ):
-            continue
-        key = _key(v.array)
-        if free.get(key) and s not in dedicated:
-            b = free[key].pop()
-        else:
-            b = len(p.buffers)
-            p.buffers.append(np.empty_like(v.array))
-        op.info["buffer"] = b
-        holder[s] = b
-        if s not in dedicated:
-            releases.setdefault(max(last_use.get(s, i), i), []).append(s)
-        else:  # a new gradient keeps its buffer: .grad holds it until the next call
-            p.gradients.add(b)
-
-
-def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -> set[int]:
-    """Storages of new gradients a replay may keep in a buffer of their own: written fresh
-    at each call, and not read by the step (it reads the previous gradient otherwise)."""
-    rec = trace.rec
-    reads_old_grad = {id(src[1]) for i, src in rec.inputs.items()
-                      if src[0] == "grad" and i in needed}  # fmt: skip
-    others = [storage(v) for v in _output_values(trace.output)]
-    out: set[int] = set()
-    for wb in trace.writebacks:
-        if wb[0] == "grad" and wb[2] is not None and id(wb[1]) not in reads_old_grad:
-            st = storage(wb[3])
-            if st is not None:
-                out.add(merged.get(st, st))
-    counted: dict[int, int] = {}
-    for wb in trace.writebacks:
-        if wb[0] == "grad" and wb[2] is not None and storage(wb[3]) is not None:
-            st = merged.get(storage(wb[3]), storage(wb[3]))
-            counted[st] = counted.get(st, 0) + 1
-    return {st for st in out if counted.get(st) == 1 and st not in others}
-
-
-def _key(a: np.ndarray) -> tuple:
-    return a.shape, a.dtype.str, a.strides

@@ -10,7 +10,6 @@ gradients, new step counts): what a replay must write back.
 
 from __future__ import annotations
 
-import random as _pyrandom
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import rng as rng_module
-from tinygrad_np.compiler.recording import JitError, Recording
+from tinygrad_np.compiler import watch
+from tinygrad_np.compiler.args import real, rebuild
+from tinygrad_np.compiler.recording import Recording
 from tinygrad_np.compiler.state import Found
 from tinygrad_np.compiler.tracer import RecordingGenerator, Sym, Traced
 from tinygrad_np.tensor import Tensor
@@ -65,7 +66,7 @@ class Recorder:
         self._put_back(rec)
         if not rec.logging and trace.status == "ok":
             trace.status, trace.reason = "failed", rec.failure or ""
-        return _real(result), trace
+        return real(result), trace
 
     # --- before the call -----------------------------------------------------------------
     def _wrap(self, trace: Trace, leaves: list, leaf_names: list) -> list:
@@ -108,12 +109,12 @@ class Recorder:
                 f"globals_{where.get('__name__', 'module').rsplit('.', 1)[-1]}")  # fmt: skip
         for mname, module in found.modules:
             trace.labels[id(module)] = mname
-            trace.guards.append(("module", module, module.training, _revision(module)))
-        self._structure = [_structure(m) for _, m in found.modules]
+            trace.guards.append(("module", module, module.training, watch.revision(module)))
+        self._structure = [watch.structure(m) for _, m in found.modules]
         self._attributes = [dict(vars(obj)) for _, obj in found.objects]
         holders = [*found.modules, *found.objects]
-        holders += [(b.name, b.value) for b in found.constants if _is_container(b.value)]
-        self._contents = [(name, obj, _contents(obj)) for name, obj in holders]
+        holders += [(b.name, b.value) for b in found.constants if watch.is_container(b.value)]
+        self._contents = [(name, obj, watch.contents(obj)) for name, obj in holders]
         for name, obj in found.objects:  # numbers and objects a plain object holds
             trace.labels.setdefault(id(obj), name)
             for key, value in vars(obj).items():
@@ -121,7 +122,7 @@ class Recorder:
                     value, Traced | Sym
                 ):
                     trace.guards.append(("attribute", obj, key, value))
-        self._random = _external_random(found)
+        self._random = watch.external_random(found)
         proxy = RecordingGenerator(rec, rng_module._rng)
         real_rng = rng_module._rng
         rng_module._rng = proxy
@@ -236,11 +237,11 @@ class Recorder:
                 if current is value:
                     _set(container, key, original)
                 elif isinstance(current, Traced | Sym):
-                    _set(container, key, _real(current))
+                    _set(container, key, real(current))
             for state in (*opt.state.values(), opt._workspace):
                 for key, value in list(state.items()):
                     if isinstance(value, Traced | Sym):
-                        state[key] = _real(value)
+                        state[key] = real(value)
 
         self._restore.append(restore)
 
@@ -264,7 +265,7 @@ class Recorder:
             if not rec.logging or trace.status != "ok":
                 return
         for (_, module), before in zip(self.found.modules, self._structure):
-            after = _structure(module)
+            after = watch.structure(module)
             if after != before:
                 if after[1:] != before[1:]:
                     trace.status = "warmup"  # new parameters, buffers or sub-modules
@@ -274,7 +275,7 @@ class Recorder:
                                "(a replay would not)")  # fmt: skip
                 return
         for name, obj, before in self._contents:
-            changed = _first_change(before, _contents(obj))
+            changed = watch.first_change(before, watch.contents(obj))
             if changed is not None:
                 rec.refuse(f"the step changes the contents of {name}{changed} "
                            f"({type(obj).__name__}), which a replay would not; return such "
@@ -290,7 +291,7 @@ class Recorder:
                 return
         if rng_module._rng is not self._proxy:
             rec.refuse("tg.manual_seed() inside a compiled step (seed it before the call)")
-        if _external_random(self.found) != self._random:
+        if watch.external_random(self.found) != self._random:
             rec.refuse("the step draws random numbers from a generator other than the "
                        "library's (np.random, random, or a Generator it holds); draw from "
                        "tinygrad_np.rng.get_rng() so that replays draw them too")  # fmt: skip
@@ -361,61 +362,6 @@ class Recorder:
 # ------------------------------------------------------------------------------ helpers
 
 
-def _revision(module: Any) -> Any:
-    return module.__dict__.get("_revision")
-
-
-def _structure(module: Any) -> tuple:
-    return (
-        _revision(module),
-        tuple(module._parameters),
-        tuple(module._buffers),
-        tuple(module._modules),
-    )
-
-
-_MODULE_TABLES = frozenset({"_parameters", "_buffers", "_modules", "_non_persistent_buffers"})
-
-
-def _is_container(x: Any) -> bool:
-    return type(x) in (list, dict, set, bytearray)
-
-
-def _contents(obj: Any) -> dict:
-    """What Python containers ``obj`` holds (or is) hold now: a step that appends to a list
-    (``self.outputs.append(x)``) changes state that a replay would leave alone."""
-    if _is_container(obj):
-        return {"": _snapshot(obj)}
-    found = {}
-    for key, value in vars(obj).items() if hasattr(obj, "__dict__") else ():
-        if _is_container(value) and key not in _MODULE_TABLES:
-            found[f".{key}"] = _snapshot(value)
-    return found
-
-
-def _snapshot(x: Any) -> tuple:
-    items = x.items() if isinstance(x, dict) else x
-    return tuple(map(id, items)) if not isinstance(x, dict) else tuple(
-        (id(k), id(v)) for k, v in items)  # fmt: skip
-
-
-def _first_change(before: dict, after: dict) -> str | None:
-    for key in {*before, *after}:
-        if before.get(key) != after.get(key):
-            return key
-    return None
-
-
-def _external_random(found: Found) -> tuple:
-    state = np.random.get_state()
-    return (
-        int(state[2]),
-        state[1].tobytes(),
-        _pyrandom.getstate()[1][-1],
-        tuple(repr(g.bit_generator.state) for g in found.generators),
-    )
-
-
 def _get(container: Any, key: Any) -> Any:
     return getattr(container, key) if isinstance(key, str) and not isinstance(
         container, dict) else container[key]  # fmt: skip
@@ -426,46 +372,6 @@ def _set(container: Any, key: Any, value: Any) -> None:
         setattr(container, key, value)
     else:
         container[key] = value
-
-
-def flatten(x: Any, leaves: list, key: list) -> None:
-    """The Tensors and arrays inside the arguments ``x`` (``leaves``), and a hashable
-    signature of everything else (``key``): shapes, dtypes and layouts, numbers by value."""
-    t = type(x)
-    if t is np.ndarray:
-        leaves.append(x)
-        key.append((x.shape, x.dtype, x.strides))
-    elif isinstance(x, Tensor):
-        d = x.data
-        leaves.append(x)
-        key.append((Tensor, d.shape, d.dtype, getattr(d, "strides", None), x.requires_grad))
-    elif t is tuple or t is list:
-        key.append((t, len(x)))
-        for v in x:
-            flatten(v, leaves, key)
-    elif t is dict:
-        key.append((dict, tuple(x)))
-        for v in x.values():
-            flatten(v, leaves, key)
-    elif isinstance(x, SCALAR_TYPES):
-        key.append((t, x))
-    else:
-        key.append((object, id(x)))
-
-
-SCALAR_TYPES = (bool, int, float, complex, str, bytes, type(None), np.generic)
-
-
-def rebuild(x: Any, it: Any) -> Any:
-    """``x`` with its leaves (in ``flatten`` order) taken from the iterator ``it``."""
-    t = type(x)
-    if t is np.ndarray or isinstance(x, Tensor):
-        return next(it)
-    if t is tuple or t is list:
-        return t(rebuild(v, it) for v in x)
-    if t is dict:
-        return {k: rebuild(v, it) for k, v in x.items()}
-    return x
 
 
 def _output(rec: Recording, result: Any) -> Any:
@@ -491,24 +397,3 @@ def _output(rec: Recording, result: Any) -> Any:
     if isinstance(result, np.ndarray):
         rec.refuse("the step returns an array it did not compute from its inputs")
     return ("const", result)
-
-
-def _real(x: Any) -> Any:
-    """``x`` with real arrays and numbers: what the recording call returns."""
-    if isinstance(x, Traced | Sym):
-        return x.array if type(x) is Traced else x.value
-    if isinstance(x, Tensor):
-        if type(x.data) is Traced:
-            if x._ctx is None and x.grad is None:
-                x.data = x.data.array
-                return x
-            return Tensor._wrap(x.data.array, False)
-        return x
-    if isinstance(x, tuple | list):
-        return type(x)(_real(v) for v in x)
-    if isinstance(x, dict):
-        return {k: _real(v) for k, v in x.items()}
-    return x
-
-
-_ = JitError

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np.autograd import _state as _grad_state
+from tinygrad_np.compiler.args import flatten
 from tinygrad_np.compiler.codegen import RETRY, compile_source
 from tinygrad_np.compiler.program import plan
-from tinygrad_np.compiler.record import Recorder, flatten
+from tinygrad_np.compiler.record import Recorder
 from tinygrad_np.compiler.recording import JitError
 from tinygrad_np.compiler.source import write
 from tinygrad_np.compiler.state import discover
