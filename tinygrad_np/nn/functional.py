@@ -2,8 +2,9 @@
 
 Each function is written with Tensor ops only, so its gradient comes from the engine. The
 modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
-Convolution, pooling and padding are defined beside their ops (``tinygrad_np.ops.conv``,
-``ops.pool``, ``ops.pad``) and offered here under PyTorch's names.
+Convolution, pooling, padding and the smooth activations (GELU, ELU, SELU, SiLU, softplus) are
+defined beside their ops (``tinygrad_np.ops.conv``, ``ops.pool``, ``ops.pad``,
+``ops.activations``) and offered here under PyTorch's names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from tinygrad_np import ops
 from tinygrad_np._arrays import to_numpy
 from tinygrad_np.ops import check_class_targets, check_reduction
+from tinygrad_np.ops.activations import elu, gelu, selu, silu, softplus  # noqa: F401
 from tinygrad_np.ops.conv import conv1d, conv2d  # noqa: F401
 from tinygrad_np.ops.pad import pad  # noqa: F401
 from tinygrad_np.ops.pool import avg_pool2d, max_pool2d  # noqa: F401
