@@ -165,6 +165,13 @@ def test_max_pool_propagates_nan_and_pads_with_minus_infinity():
     x = np.array([[[[1.0, np.nan], [-5.0, -6.0]]]])
     out = F.max_pool2d(tg.Tensor(x), 2)
     assert np.isnan(out.item())
+    nans = np.array([[[[np.nan, 1.0, np.nan, 2.0], [0.0, np.nan, 3.0, 4.0]]]])
+    for k, s in ((2, 2), (2, 1)):  # the gradient goes to the last NaN, as PyTorch's scan does
+        _both(
+            lambda t, k=k, s=s: F.max_pool2d(t, k, s),
+            lambda t, k=k, s=s: TF.max_pool2d(t, k, s),
+            nans,
+        )
     neg = -np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     _both(lambda t: F.max_pool2d(t, 3, 1, padding=1), lambda t: TF.max_pool2d(t, 3, 1, 1), neg)
 

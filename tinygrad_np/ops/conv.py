@@ -172,20 +172,24 @@ class Fold(Function):
                 f"{expected} and expect shape (..., *{expected}, *{tuple(kernel_size)}))"
             )
         ctx.args = (kernel_size, stride, dilation)
-        if tuple(size) == tuple(w * k for w, k in zip(windows, kernel_size)) and all(
-            s == k and d == 1 for s, k, d in zip(stride, kernel_size, dilation)
-        ):  # windows that tile the image exactly (2x2 pooling): one permuted copy
-            order = [a for i in range(n) for a in (len(lead) + i, len(lead) + n + i)]
-            return cols.transpose((*range(len(lead)), *order)).reshape(lead + tuple(size))
-        z = array_module(cols).zeros(lead + tuple(size), dtype=cols.dtype)
+        # Windows that never overlap (pooling) are written, not added; if they also cover
+        # every pixel, the image needs no zeros first.
+        apart = all(d == 1 and s >= k for k, s, d in zip(kernel_size, stride, dilation))
+        cover = apart and all(n == w * k == w * s for n, w, k, s in
+                              zip(size, windows, kernel_size, stride))  # fmt: skip
+        xp = array_module(cols)
+        z = (xp.empty if cover else xp.zeros)(lead + tuple(size), dtype=cols.dtype)
         # One strided add per kernel position (25 for a 5x5 kernel), each over every window
         # at once: the kernel element at `pos` read every stride-th pixel from pos * dilation.
         for pos in itertools.product(*(range(k) for k in kernel_size)):
-            target = tuple(
+            target = (Ellipsis,) + tuple(
                 slice(p * d, p * d + s * (w - 1) + 1, s)
                 for p, d, s, w in zip(pos, dilation, stride, windows)
             )
-            z[(Ellipsis,) + target] += cols[(Ellipsis,) + pos]
+            if apart:
+                z[target] = cols[(Ellipsis,) + pos]
+            else:
+                z[target] += cols[(Ellipsis,) + pos]
         return z
 
     @staticmethod

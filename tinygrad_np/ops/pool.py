@@ -78,26 +78,31 @@ class MaxPool2d(Function):
         kernel, stride, pads, dilation, out = geometry
         windows = _windows(x, float("-inf"), kernel, stride, pads, dilation)
         xp = array_module(x)
-        # One pass per kernel position over every window at once; a later element wins
-        # only if larger (or NaN, which propagates as in PyTorch): the first largest is kept.
-        z = windows[..., 0, 0].copy()
-        index = xp.zeros(z.shape, dtype=xp.uint8 if kernel[0] * kernel[1] < 256 else xp.int64)
-        for k, pos in enumerate(itertools.product(*map(range, kernel))):
-            if k:
-                candidate = windows[(Ellipsis,) + pos]
-                better = (candidate > z) | xp.isnan(candidate)
-                xp.copyto(index, k, where=better)
-                xp.maximum(z, candidate, out=z)  # (a masked copy from a strided view is slow)
-        ctx.index, ctx.geometry, ctx.shape = index, geometry, x.shape
+        positions = list(itertools.product(*map(range, kernel)))
+        seen = [windows[(Ellipsis,) + pos] for pos in positions]  # each kernel element's view
+        z = seen[0].copy()
+        for candidate in seen[1:]:  # one maximum per kernel position over every window
+            xp.maximum(z, candidate, out=z)  # NaN propagates, as in PyTorch
+        # Which element takes each window's gradient: the first largest (PyTorch's rule).
+        chosen = xp.empty(kernel + z.shape, dtype=bool)
+        taken = xp.zeros(z.shape, dtype=bool)
+        for pos, candidate in zip(positions, seen):
+            hit = candidate == z
+            xp.greater(hit, taken, out=chosen[pos])  # hit and not taken before
+            taken |= hit
+        if not taken.all().item():  # a window nothing equals: its maximum is NaN, and
+            for pos, candidate in reversed(list(zip(positions, seen))):  # PyTorch's scan
+                last = xp.isnan(candidate) & ~taken  # ends on the last NaN it meets
+                chosen[pos] |= last
+                taken |= last
+        ctx.chosen, ctx.geometry, ctx.shape = chosen, geometry, x.shape
         return z
 
     @staticmethod
     def backward(ctx, g):
         kernel, stride, pads, dilation, out = ctx.geometry
-        index = ctx.index
-        positions = array_module(index).arange(kernel[0] * kernel[1], dtype=index.dtype)
-        chosen = index == positions.reshape(kernel + (1,) * index.ndim)  # (kh, kw, ..., out)
-        cols = (g * chosen).transpose((*range(2, index.ndim + 2), 0, 1))  # (..., out, kh, kw)
+        n = ctx.chosen.ndim - 2
+        cols = (g * ctx.chosen).transpose((*range(2, n + 2), 0, 1))  # (..., out, kh, kw)
         size = tuple(n + lo + hi for n, (lo, hi) in zip(ctx.shape[-2:], pads))
         return crop(tnp.fold(cols, size, kernel, stride, dilation), pads)
 
