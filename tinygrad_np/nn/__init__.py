@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from tinygrad_np.nn import functional, init
 from tinygrad_np.nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinygrad_np.nn.embedding import Embedding
 from tinygrad_np.nn.layers import Dense, Dropout, Flatten, Identity, Linear, Sequential
 from tinygrad_np.nn.losses import (
     BCELoss,
@@ -25,19 +26,24 @@ from tinygrad_np.nn.losses import (
     NLLLoss,
 )
 from tinygrad_np.nn.module import IncompatibleKeys, Module, Parameter
+from tinygrad_np.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_np.nn.regularization import regularization_loss
 
 __all__ = [
     "BCELoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "BCEWithLogitsLoss",
     "CategoricalCrossentropy",
     "CrossEntropyLoss",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",

@@ -2,6 +2,8 @@
 
 Each function is written with Tensor ops only, so its gradient comes from the engine. The
 modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
+``batch_norm``, ``layer_norm`` and ``embedding`` live beside their layers (``normalization.py``,
+``embedding.py``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import numpy as np
 
 from tinygrad_np import ops
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np.nn.embedding import embedding as embedding
+from tinygrad_np.nn.normalization import batch_norm as batch_norm
+from tinygrad_np.nn.normalization import layer_norm as layer_norm
 from tinygrad_np.ops import check_class_targets, check_reduction
 from tinygrad_np.rng import get_rng
 from tinygrad_np.tensor import Tensor
