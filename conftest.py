@@ -12,6 +12,7 @@ NEEDS = {
     "tinygrad_np.viz.plots": "matplotlib",
     "tinygrad_np.data.load_digits": "sklearn",
     "tinygrad_np.io_safetensors": "safetensors",
+    "tinygrad_np.interop": "torch",
 }
 
 
