@@ -2,7 +2,9 @@
 
 Each function is written with Tensor ops only, so its gradient comes from the engine. The
 modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
-``batch_norm``, ``layer_norm`` and ``embedding`` live beside their layers (``normalization.py``,
+Convolution, pooling and padding are defined beside their ops (``tinygrad_np.ops.conv``,
+``ops.pool``, ``ops.pad``) and offered here under PyTorch's names; ``batch_norm``,
+``layer_norm`` and ``embedding`` live beside their layers (``normalization.py``,
 ``embedding.py``) and are re-exported here.
 """
 
@@ -18,6 +20,9 @@ from tinygrad_np.nn.embedding import embedding as embedding
 from tinygrad_np.nn.normalization import batch_norm as batch_norm
 from tinygrad_np.nn.normalization import layer_norm as layer_norm
 from tinygrad_np.ops import check_class_targets, check_reduction
+from tinygrad_np.ops.conv import conv1d, conv2d  # noqa: F401
+from tinygrad_np.ops.pad import pad  # noqa: F401
+from tinygrad_np.ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 from tinygrad_np.rng import get_rng
 from tinygrad_np.tensor import Tensor
 

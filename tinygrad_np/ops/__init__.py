@@ -8,12 +8,14 @@ Forward bodies get their array functions from ``array_module``, so another NumPy
 can stand in. Each class also says where it is checked; ``registry()`` lists them all.
 
 Ops are grouped by kind, one module each: ``elementwise`` (unary and binary), ``reduce``,
-``movement``, ``linalg`` (matmul, the fused dense layer) and ``softmax`` (with cross-entropy).
+``movement``, ``linalg`` (matmul, the fused dense layer), ``softmax`` (with cross-entropy),
+``pad``, ``conv`` (unfold, fold and convolution) and ``pool``.
 """
 
 from tinygrad_np.function import registry
 from tinygrad_np.ops import tnp
 from tinygrad_np.ops.common import normalize_axis, normalize_index
+from tinygrad_np.ops.conv import Conv1d, Conv2d, Fold, Unfold, conv1d, conv2d
 from tinygrad_np.ops.elementwise import (
     Abs,
     Add,
@@ -49,6 +51,8 @@ from tinygrad_np.ops.movement import (
     concatenate,
     stack,
 )
+from tinygrad_np.ops.pad import Pad, pad
+from tinygrad_np.ops.pool import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d
 from tinygrad_np.ops.reduce import Max, Mean, Min, Sum
 from tinygrad_np.ops.softmax import (
     CrossEntropy,
@@ -62,25 +66,31 @@ from tinygrad_np.ops.softmax import (
 __all__ = [
     "Abs",
     "Add",
+    "AvgPool2d",
     "Cast",
     "Clip",
     "Concatenate",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropy",
     "Div",
     "Exp",
     "Expand",
+    "Fold",
     "Getitem",
     "Linear",
     "Log",
     "LogSoftmax",
     "Matmul",
     "Max",
+    "MaxPool2d",
     "Maximum",
     "Mean",
     "Min",
     "Minimum",
     "Mul",
     "Neg",
+    "Pad",
     "Pow",
     "Relu",
     "Reshape",
@@ -93,16 +103,22 @@ __all__ = [
     "Sum",
     "Tanh",
     "Transpose",
+    "Unfold",
     "Where",
+    "avg_pool2d",
     "check_class_targets",
     "check_reduction",
     "concatenate",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "linear",
+    "max_pool2d",
     "maximum",
     "minimum",
     "normalize_axis",
     "normalize_index",
+    "pad",
     "registry",
     "stack",
     "tnp",
