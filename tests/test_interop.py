@@ -39,13 +39,40 @@ def embedding_model():
     )
 
 
+def cnn_model():
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, padding_mode="reflect", dtype=f64),
+        nn.BatchNorm2d(4, dtype=f64),
+        nn.ReLU(),
+        nn.MaxPool2d(2, stride=1, padding=1, dilation=2),
+        nn.Conv2d(4, 4, 2, stride=2, groups=2, bias=False, dtype=f64),
+        nn.AvgPool2d(2, padding=1, count_include_pad=False),
+        nn.Flatten(),
+        nn.Linear(16, 3, dtype=f64),
+    )
+
+
+def conv1d_model():
+    return nn.Sequential(
+        nn.Conv1d(3, 2, 3, padding="same", dilation=2, dtype=f64),
+        nn.BatchNorm1d(2, dtype=f64),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(14, 2, dtype=f64),
+    )
+
+
 def inputs(kind, rng):
     if kind == "embedding":
         return rng.integers(0, 7, (5, 3))
+    if kind == "cnn":
+        return rng.normal(size=(3, 2, 7, 7))
+    if kind == "conv1d":
+        return rng.normal(size=(4, 3, 7))
     return rng.normal(size=(8, 5))
 
 
-MODELS = {"mlp": mlp_model, "embedding": embedding_model}
+MODELS = {"mlp": mlp_model, "embedding": embedding_model, "cnn": cnn_model, "conv1d": conv1d_model}
 
 
 def _randomise(model, rng):
@@ -167,6 +194,8 @@ def test_layers_without_a_twin_are_named():
         (lambda: torch.nn.Flatten(0), "flattens axes 0..-1"),
         (lambda: torch.nn.Embedding(3, 2, max_norm=1.0), "sets max_norm=1.0"),
         (lambda: torch.nn.Embedding(3, 2, sparse=True), "sets sparse=True"),
+        (lambda: torch.nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True is not supported"),
+        (lambda: torch.nn.AvgPool2d(2, divisor_override=2), "divisor_override=2 is not suppor"),
     ],
 )
 def test_torch_settings_we_lack_are_refused(module, message):

@@ -131,3 +131,73 @@ def test_default_initialisations_have_pytorchs_shapes_and_statistics():
     weight = nn.Embedding(300, 40).weight.data
     assert weight.shape == torch.nn.Embedding(300, 40).weight.shape
     assert abs(weight.std() - 1.0) < 0.02
+
+
+@pytest.mark.parametrize("kind", ["Conv1d", "Conv2d"])
+@given(
+    groups=st.sampled_from([1, 2]),
+    c=st.integers(1, 2),
+    o=st.integers(1, 2),
+    kernel=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.sampled_from([0, 1, "same", "valid"]),
+    dilation=st.integers(1, 2),
+    bias=st.booleans(),
+    padding_mode=st.sampled_from(["zeros", "reflect", "replicate", "circular"]),
+    seed=st.integers(0, 2**16),
+)
+def test_conv_matches_torch(
+    kind, groups, c, o, kernel, stride, padding, dilation, bias, padding_mode, seed
+):
+    rng = np.random.default_rng(seed)
+    if padding == "same":
+        stride = 1
+    n = 1 if kind == "Conv1d" else 2
+    settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
+                    padding_mode=padding_mode)  # fmt: skip
+    c, o = c * groups, o * groups
+    ours = getattr(nn, kind)(c, o, kernel, dtype=np.float64, **settings)
+    theirs = getattr(torch.nn, kind)(c, o, kernel, dtype=torch.float64, **settings)
+    assert repr(ours) == repr(theirs)
+    _same_state(ours, theirs)
+    size = dilation * (kernel - 1) + 2 + seed % 3  # reflect needs padding < size
+    batch = () if seed % 4 == 0 else (2,)  # unbatched inputs too
+    check_step(ours, theirs, rng.normal(size=(*batch, c) + (size,) * n), rng)
+
+
+@pytest.mark.parametrize("kind", ["MaxPool2d", "AvgPool2d"])
+@given(
+    kernel=st.sampled_from([1, 2, 3, (2, 3)]),
+    stride=st.sampled_from([None, 1, 2, (1, 2)]),
+    padding=st.integers(0, 1),
+    extra=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_pooling_matches_torch(kind, kernel, stride, padding, extra, seed):
+    rng = np.random.default_rng(seed)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    padding = min(padding, kh // 2, kw // 2)
+    settings = dict(stride=stride, padding=padding)
+    if kind == "MaxPool2d":
+        settings["dilation"] = 2 if extra and 2 * (kh - 1) + 1 >= 2 * padding else 1
+    else:
+        settings["count_include_pad"] = extra
+    ours = getattr(nn, kind)(kernel, **settings)
+    theirs = getattr(torch.nn, kind)(kernel, **settings)
+    assert repr(ours) == repr(theirs)
+    x = rng.permutation(2 * 3 * 6 * 7).reshape(2, 3, 6, 7) / 10.0  # distinct: no ties in max
+    check_step(ours, theirs, x, rng)
+
+
+def test_conv_initialisation_has_pytorchs_bounds():
+    tg.manual_seed(0)
+    for ours, theirs in [
+        (nn.Conv2d(6, 8, (3, 5), groups=2), torch.nn.Conv2d(6, 8, (3, 5), groups=2)),
+        (nn.Conv1d(4, 30, 7), torch.nn.Conv1d(4, 30, 7)),
+    ]:
+        for name, value in ours.state_dict().items():
+            expected = theirs.state_dict()[name].numpy()
+            assert value.shape == expected.shape and value.dtype == expected.dtype
+            bound = 1 / np.sqrt(np.prod(ours.weight.shape[1:]))
+            assert np.abs(value).max() <= bound and np.abs(expected).max() <= bound
+            assert np.abs(value).max() > 0.8 * bound  # uniform over the whole range

@@ -81,6 +81,13 @@ def _layer_norm_to(torch: Any, m: nn.LayerNorm) -> Any:
     return out, None
 
 
+def _conv_to(torch: Any, m: Any) -> Any:
+    cls = getattr(torch.nn, type(m).__name__)
+    out = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
+              m.groups, m.bias is not None, m.padding_mode, dtype=_dtype(torch, m))  # fmt: skip
+    return out, None
+
+
 def _sequential_to(torch: Any, m: nn.Sequential) -> Any:
     return torch.nn.Sequential(*[to_torch(child) for child in m]), None
 
@@ -91,6 +98,10 @@ TO_TORCH: dict[type, Callable] = {
     nn.BatchNorm1d: _batch_norm_to,
     nn.BatchNorm2d: _batch_norm_to,
     nn.LayerNorm: _layer_norm_to,
+    nn.Conv1d: _conv_to,
+    nn.Conv2d: _conv_to,
+    nn.MaxPool2d: _same("MaxPool2d", "kernel_size", "stride", "padding", "dilation"),
+    nn.AvgPool2d: _same("AvgPool2d", "kernel_size", "stride", "padding", "count_include_pad"),
     nn.Embedding: _same("Embedding", "num_embeddings", "embedding_dim", "padding_idx"),
     nn.Dropout: _same("Dropout", "p"),
     nn.Flatten: _same("Flatten"),
@@ -174,6 +185,14 @@ def _layer_norm_from(m: Any) -> Any:
                         dtype=dtype), None  # fmt: skip
 
 
+def _conv_from(m: Any) -> Any:
+    out = getattr(nn, type(m).__name__)(
+        m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+        m.bias is not None, m.padding_mode, dtype=_numpy(m.weight).dtype,
+    )  # fmt: skip
+    return out, None
+
+
 def _embedding_from(m: Any) -> Any:
     for setting, default in (("max_norm", None), ("scale_grad_by_freq", False), ("sparse", False)):
         if getattr(m, setting) != default:
@@ -217,6 +236,20 @@ FROM_TORCH: dict[str, Callable] = {
     "BatchNorm1d": _batch_norm_from,
     "BatchNorm2d": _batch_norm_from,
     "LayerNorm": _layer_norm_from,
+    "Conv1d": _conv_from,
+    "Conv2d": _conv_from,
+    "MaxPool2d": _plain(
+        nn.MaxPool2d, "kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"
+    ),  # fmt: skip
+    "AvgPool2d": _plain(
+        nn.AvgPool2d,
+        "kernel_size",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "count_include_pad",
+        "divisor_override",
+    ),  # fmt: skip
     "Embedding": _embedding_from,
     "Dropout": _plain(nn.Dropout, "p"),
     "Flatten": _flatten_from,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from tinygrad_np.nn import functional, init
 from tinygrad_np.nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinygrad_np.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from tinygrad_np.nn.embedding import Embedding
 from tinygrad_np.nn.layers import Dense, Dropout, Flatten, Identity, Linear, Sequential
 from tinygrad_np.nn.losses import (
@@ -30,11 +31,14 @@ from tinygrad_np.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_np.nn.regularization import regularization_loss
 
 __all__ = [
+    "AvgPool2d",
     "BCELoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "BCEWithLogitsLoss",
     "CategoricalCrossentropy",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dense",
     "Dropout",
@@ -48,6 +52,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "NLLLoss",
     "Parameter",
