@@ -6,6 +6,7 @@ windows back into an image, so overlapping windows (stride below the kernel) add
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from tinygrad_np.backend import array_module
@@ -76,18 +77,28 @@ class MaxPool2d(Function):
         geometry = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation)
         kernel, stride, pads, dilation, out = geometry
         windows = _windows(x, float("-inf"), kernel, stride, pads, dilation)
-        flat = windows.reshape(windows.shape[:-2] + (-1,))  # the one copy: (..., out, kh*kw)
-        ctx.index = flat.argmax(axis=-1)[..., None]  # the first largest, as in PyTorch
-        ctx.geometry, ctx.shape = geometry, x.shape
-        return array_module(x).take_along_axis(flat, ctx.index, axis=-1)[..., 0]
+        xp = array_module(x)
+        # One pass per kernel position over every window at once; a later element wins
+        # only if larger (or NaN, which propagates as in PyTorch): the first largest is kept.
+        z = windows[..., 0, 0].copy()
+        index = xp.zeros(z.shape, dtype=xp.uint8 if kernel[0] * kernel[1] < 256 else xp.int64)
+        for k, pos in enumerate(itertools.product(*map(range, kernel))):
+            if k:
+                candidate = windows[(Ellipsis,) + pos]
+                better = (candidate > z) | xp.isnan(candidate)
+                xp.copyto(index, k, where=better)
+                xp.maximum(z, candidate, out=z)  # (a masked copy from a strided view is slow)
+        ctx.index, ctx.geometry, ctx.shape = index, geometry, x.shape
+        return z
 
     @staticmethod
     def backward(ctx, g):
         kernel, stride, pads, dilation, out = ctx.geometry
-        positions = array_module(ctx.index).arange(kernel[0] * kernel[1])
-        chosen = (ctx.index == positions).reshape(ctx.index.shape[:-1] + kernel)
+        index = ctx.index
+        positions = array_module(index).arange(kernel[0] * kernel[1], dtype=index.dtype)
+        chosen = index == positions.reshape(kernel + (1,) * index.ndim)  # (kh, kw, ..., out)
+        cols = (g * chosen).transpose((*range(2, index.ndim + 2), 0, 1))  # (..., out, kh, kw)
         size = tuple(n + lo + hi for n, (lo, hi) in zip(ctx.shape[-2:], pads))
-        cols = g.reshape(g.shape + (1, 1)) * chosen
         return crop(tnp.fold(cols, size, kernel, stride, dilation), pads)
 
 
