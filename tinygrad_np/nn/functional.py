@@ -1,11 +1,12 @@
 """Activations, dropout and losses as plain functions (``import tinygrad_np.nn.functional as F``).
 
-Each function is written with Tensor ops only, so its gradient comes from the engine. The
-modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
-Convolution, pooling and padding are defined beside their ops (``tinygrad_np.ops.conv``,
-``ops.pool``, ``ops.pad``) and offered here under PyTorch's names; ``batch_norm``,
-``layer_norm`` and ``embedding`` live beside their layers (``normalization.py``,
-``embedding.py``) and are re-exported here.
+Each function applies an op or is written with Tensor ops, so its gradient comes from the
+engine. The modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one
+place per idea (a Tensor method such as ``x.relu()`` applies the same op). Convolution,
+pooling and padding are defined beside their ops (``tinygrad_np.ops.conv``, ``ops.pool``,
+``ops.pad``) and offered here under PyTorch's names; ``batch_norm``, ``layer_norm`` and
+``embedding`` live beside their layers (``normalization.py``, ``embedding.py``) and are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(tg.tensor([-1.0, 2.0]))
     Tensor([0., 2.], dtype=float32)
     """
-    return x.relu()
+    return ops.Relu.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -55,12 +56,12 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    return x.sigmoid()
+    return ops.Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return x.tanh()
+    return ops.Tanh.apply(x)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -70,12 +71,12 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     >>> softmax(tg.tensor([[0.0, 0.0]]))
     Tensor([[0.5, 0.5]], dtype=float32)
     """
-    return x.softmax(axis)
+    return ops.Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)) by log-sum-exp: finite even where softmax underflows to 0."""
-    return x.log_softmax(axis)
+    return ops.LogSoftmax.apply(x, axis=axis)
 
 
 # ================================ layers =====================================================

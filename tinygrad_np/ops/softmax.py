@@ -88,8 +88,8 @@ class CrossEntropy(Function):
         else:
             rows = None
             losses = -(target * (shifted - xp.log(total))).sum(axis=-1)
-        ctx.reduction, ctx.target, ctx.rows = reduction, target, rows
-        ctx.save_for_backward(logits, e / total)
+        ctx.reduction = reduction
+        ctx.save_for_backward(logits, e / total, target, rows)
         if reduction == "mean":
             return losses.sum() / n
         if reduction == "sum":
@@ -102,17 +102,17 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        logits, probs = ctx.saved_tensors
+        logits, probs, target, rows = ctx.saved_tensors
         n = logits.shape[0]
         if ctx.reduction == "none":
             scale = g.reshape((-1, 1))
         else:
             scale = g / n if ctx.reduction == "mean" else g
         grad = probs * scale  # (softmax - onehot) * scale, with one allocation for labels
-        if ctx.rows is None:
-            return grad - ctx.target * scale, None
+        if rows is None:
+            return grad - target * scale, None
         at = scale if scale.ndim == 0 else scale[:, 0]
-        return tnp.subtract_at(grad, (ctx.rows, ctx.target), at), None
+        return tnp.subtract_at(grad, (rows, target), at), None
 
 
 def check_reduction(name: str, reduction: str) -> str:
