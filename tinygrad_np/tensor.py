@@ -371,6 +371,21 @@ class Tensor:
     def tanh(self) -> Tensor:
         return _ops.Tanh.apply(self)
 
+    def log1p(self) -> Tensor:
+        return _ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.Expm1.apply(self)
+
+    def sin(self) -> Tensor:
+        return _ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return _ops.Cos.apply(self)
+
+    def erf(self) -> Tensor:
+        return _ops.Erf.apply(self)
+
     def softmax(self, axis: int = -1) -> Tensor:
         return _ops.Softmax.apply(self, axis=axis)
 
@@ -399,6 +414,26 @@ class Tensor:
 
     def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         return _ops.Min.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return _ops.LogSumExp.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+    ) -> Tensor:
+        """Variance over ``axis``, dividing by n - correction (1: the unbiased estimate)."""
+        axis = _ops.normalize_axis(axis)
+        return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
+    ) -> Tensor:
+        """Standard deviation over ``axis``: the square root of ``var``."""
+        axis = _ops.normalize_axis(axis)
+        return _ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def cumsum(self, axis: int) -> Tensor:
+        return _ops.Cumsum.apply(self, axis=int(axis))
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima (an integer tensor, no gradient)."""
@@ -436,6 +471,39 @@ class Tensor:
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _ops.Expand.apply(self, shape=tuple(shape))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` without copying; -1 keeps an axis's size (PyTorch's expand)."""
+        return _ops.Expand.apply(self, shape=_sizes(shape))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the axes: ``permute(2, 0, 1)`` (PyTorch's name for transpose with axes)."""
+        return _ops.Transpose.apply(self, axes=_sizes(dims))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.Unsqueeze.apply(self, dim=int(dim))
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return _ops.Squeeze.apply(self, dim=_ops.normalize_axis(dim))
+
+    def flip(self, dims: int | Sequence[int]) -> Tensor:
+        return _ops.Flip.apply(self, dims=_ops.normalize_axis(dims))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile: ``repeat(2, 3)`` stacks 2 copies along axis 0 and 3 along axis 1 (PyTorch's
+        repeat; NumPy calls it tile)."""
+        return _ops.Repeat.apply(self, sizes=_sizes(sizes))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (PyTorch's gather)."""
+        return _ops.Gather.apply(self, dim=int(dim), index=_ops.normalize_index(index))
+
+
+def _sizes(args: tuple) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` as a tuple of ints."""
+    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
 
 
 from tinygrad_np import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

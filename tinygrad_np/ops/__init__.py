@@ -9,11 +9,24 @@ can stand in. Each class also says where it is checked; ``registry()`` lists the
 
 Ops are grouped by kind, one module each: ``elementwise`` (unary and binary), ``reduce``,
 ``movement``, ``linalg`` (matmul, the fused dense layer), ``softmax`` (with cross-entropy),
-``pad``, ``conv`` (unfold, fold and convolution) and ``pool``.
+``pad``, ``conv`` (unfold, fold and convolution), ``pool``, ``unary`` (log1p, expm1, sin, cos,
+erf) and ``activations`` (GELU, ELU, SELU, SiLU, softplus).
 """
 
 from tinygrad_np.function import registry
 from tinygrad_np.ops import tnp
+from tinygrad_np.ops.activations import (
+    Elu,
+    Gelu,
+    Selu,
+    Silu,
+    Softplus,
+    elu,
+    gelu,
+    selu,
+    silu,
+    softplus,
+)
 from tinygrad_np.ops.common import normalize_axis, normalize_index
 from tinygrad_np.ops.conv import Conv1d, Conv2d, Fold, Unfold, conv1d, conv2d
 from tinygrad_np.ops.elementwise import (
@@ -43,17 +56,22 @@ from tinygrad_np.ops.linalg import Linear, Matmul, linear
 from tinygrad_np.ops.movement import (
     Concatenate,
     Expand,
+    Flip,
+    Gather,
     Getitem,
+    Repeat,
     Reshape,
     ScatterAdd,
+    Squeeze,
     Stack,
     Transpose,
+    Unsqueeze,
     concatenate,
     stack,
 )
 from tinygrad_np.ops.pad import Pad, pad
 from tinygrad_np.ops.pool import AvgPool2d, MaxPool2d, avg_pool2d, max_pool2d
-from tinygrad_np.ops.reduce import Max, Mean, Min, Sum
+from tinygrad_np.ops.reduce import Cumsum, LogSumExp, Max, Mean, Min, Std, Sum, Var
 from tinygrad_np.ops.softmax import (
     CrossEntropy,
     LogSoftmax,
@@ -62,6 +80,7 @@ from tinygrad_np.ops.softmax import (
     check_reduction,
     cross_entropy,
 )
+from tinygrad_np.ops.unary import Cos, Erf, Expm1, Log1p, Sin
 
 __all__ = [
     "Abs",
@@ -72,15 +91,25 @@ __all__ = [
     "Concatenate",
     "Conv1d",
     "Conv2d",
+    "Cos",
     "CrossEntropy",
+    "Cumsum",
     "Div",
+    "Elu",
+    "Erf",
     "Exp",
     "Expand",
+    "Expm1",
+    "Flip",
     "Fold",
+    "Gather",
+    "Gelu",
     "Getitem",
     "Linear",
     "Log",
+    "Log1p",
     "LogSoftmax",
+    "LogSumExp",
     "Matmul",
     "Max",
     "MaxPool2d",
@@ -93,17 +122,26 @@ __all__ = [
     "Pad",
     "Pow",
     "Relu",
+    "Repeat",
     "Reshape",
     "ScatterAdd",
+    "Selu",
     "Sigmoid",
+    "Silu",
+    "Sin",
     "Softmax",
+    "Softplus",
     "Sqrt",
+    "Squeeze",
     "Stack",
+    "Std",
     "Sub",
     "Sum",
     "Tanh",
     "Transpose",
     "Unfold",
+    "Unsqueeze",
+    "Var",
     "Where",
     "avg_pool2d",
     "check_class_targets",
@@ -112,6 +150,8 @@ __all__ = [
     "conv1d",
     "conv2d",
     "cross_entropy",
+    "elu",
+    "gelu",
     "linear",
     "max_pool2d",
     "maximum",
@@ -120,6 +160,9 @@ __all__ = [
     "normalize_index",
     "pad",
     "registry",
+    "selu",
+    "silu",
+    "softplus",
     "stack",
     "tnp",
     "where",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.backend import array_module
-from tinygrad_np.ops import conv, elementwise, movement
+from tinygrad_np.ops import conv, elementwise, movement, special
 from tinygrad_np.ops import pad as _pad
 from tinygrad_np.ops import softmax as _softmax
 from tinygrad_np.tensor import Tensor
@@ -45,6 +45,27 @@ def sign(x: Any) -> Any:
     data = x.data if isinstance(x, Tensor) else x
     s = array_module(data).sign(data)
     return Tensor._wrap(s, False) if isinstance(x, Tensor) else s
+
+
+def sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Tensor) else array_module(x).sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Tensor) else array_module(x).cos(x)
+
+
+def tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Tensor) else array_module(x).tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    return _call(elementwise.Sigmoid, x)
+
+
+def erf(x: Any) -> Any:
+    return x.erf() if isinstance(x, Tensor) else special.erf(x)
 
 
 def where(condition: Any, x: Any, y: Any) -> Any:
