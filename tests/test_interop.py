@@ -24,6 +24,12 @@ def mlp_model():
         nn.LayerNorm(6, dtype=f64),
         nn.LeakyReLU(0.2),
         nn.Sequential(nn.Identity(), nn.Sigmoid(), nn.Tanh()),
+        nn.GELU(approximate="tanh"),
+        nn.ELU(alpha=0.7),
+        nn.SiLU(),
+        nn.Softplus(beta=2.0, threshold=5.0),
+        nn.SELU(),
+        nn.GELU(),
         nn.Linear(6, 3, dtype=f64),
         nn.Softmax(axis=-1),
     )
@@ -100,7 +106,7 @@ def test_round_trip_through_torch_is_exact(kind):
     if kind == "mlp":
         model[1](tg.Tensor(rng.normal(size=(4, 6))))  # running statistics off their defaults
         model[3].eval()  # modes are per module
-        model[8].weight.requires_grad = False  # and so are the flags
+        model[-2].weight.requires_grad = False  # and so are the flags
     back = tg.interop.from_torch(tg.interop.to_torch(model))
     assert repr(back) == repr(model)
     assert [type(m) for m in back.modules()] == [type(m) for m in model.modules()]

@@ -201,3 +201,28 @@ def test_conv_initialisation_has_pytorchs_bounds():
             bound = 1 / np.sqrt(np.prod(ours.weight.shape[1:]))
             assert np.abs(value).max() <= bound and np.abs(expected).max() <= bound
             assert np.abs(value).max() > 0.8 * bound  # uniform over the whole range
+
+
+ACTIVATIONS = [
+    (lambda: nn.GELU(), lambda: torch.nn.GELU()),
+    (lambda: nn.GELU(approximate="tanh"), lambda: torch.nn.GELU(approximate="tanh")),
+    (lambda: nn.ELU(), lambda: torch.nn.ELU()),
+    (lambda: nn.ELU(alpha=0.5), lambda: torch.nn.ELU(alpha=0.5)),
+    (lambda: nn.SELU(), lambda: torch.nn.SELU()),
+    (lambda: nn.SiLU(), lambda: torch.nn.SiLU()),
+    (lambda: nn.Softplus(), lambda: torch.nn.Softplus()),
+    (lambda: nn.Softplus(beta=2.0, threshold=3.0), lambda: torch.nn.Softplus(2.0, 3.0)),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), ACTIVATIONS, ids=lambda f: repr(f()))
+@given(shape=st.sampled_from([(5,), (2, 3), (2, 3, 4)]), seed=st.integers(0, 2**16))
+def test_activation_modules_match_torch(ours, theirs, shape, seed):
+    ours, theirs = ours(), theirs()
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 3.0, shape)
+    x[np.abs(x) < 1e-3] = 0.5  # off the kink of elu at 0
+    if isinstance(ours, nn.Softplus):  # off the switch at beta * x = threshold
+        x[np.abs(ours.beta * x - ours.threshold) < 1e-3] = 0.0
+    check_step(ours, theirs, x, rng)

@@ -112,6 +112,11 @@ TO_TORCH: dict[type, Callable] = {
     nn.Tanh: _same("Tanh"),
     nn.Softmax: _same("Softmax", dim="axis"),
     nn.LogSoftmax: _same("LogSoftmax", dim="axis"),
+    nn.GELU: _same("GELU", "approximate"),
+    nn.ELU: _same("ELU", "alpha"),
+    nn.SELU: _same("SELU"),
+    nn.SiLU: _same("SiLU"),
+    nn.Softplus: _same("Softplus", "beta", "threshold"),
 }
 
 
@@ -260,6 +265,11 @@ FROM_TORCH: dict[str, Callable] = {
     "Tanh": _plain(nn.Tanh),
     "Softmax": _softmax_from(nn.Softmax),
     "LogSoftmax": _softmax_from(nn.LogSoftmax),
+    "GELU": _plain(nn.GELU, "approximate"),
+    "ELU": _plain(nn.ELU, "alpha"),
+    "SELU": _plain(nn.SELU),
+    "SiLU": _plain(nn.SiLU),
+    "Softplus": _plain(nn.Softplus, "beta", "threshold"),
 }
 
 

@@ -13,7 +13,19 @@ Everything is built from Tensor ops, so gradients come from the engine.
 from __future__ import annotations
 
 from tinygrad_np.nn import functional, init
-from tinygrad_np.nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinygrad_np.nn.activations import (
+    ELU,
+    GELU,
+    SELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from tinygrad_np.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from tinygrad_np.nn.embedding import Embedding
 from tinygrad_np.nn.layers import Dense, Dropout, Flatten, Identity, Linear, Sequential
@@ -42,7 +54,9 @@ __all__ = [
     "CrossEntropyLoss",
     "Dense",
     "Dropout",
+    "ELU",
     "Embedding",
+    "GELU",
     "Flatten",
     "Identity",
     "IncompatibleKeys",
@@ -56,10 +70,13 @@ __all__ = [
     "Module",
     "NLLLoss",
     "Parameter",
+    "SELU",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
     "init",
