@@ -1,5 +1,6 @@
 """Conv1d, Conv2d, MaxPool2d and AvgPool2d as layers (no PyTorch needed): shapes, settings,
-gradients by finite differences, initialisation, and bad input named by the layer.
+gradients by finite differences, initialisation, and bad input named by the layer (the new
+activation modules' settings too).
 (tests/test_nn_layers_torch.py compares them with PyTorch.)"""
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ BAD = [
     (lambda: nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True is not supported"),
     (lambda: nn.MaxPool2d(2, return_indices=True), "return_indices=True is not supported"),
     (lambda: nn.AvgPool2d(2, divisor_override=3), "divisor_override=3 is not supported"),
+    (lambda: nn.GELU(approximate="fast"), "GELU: approximate must be 'none' or 'tanh'"),
 ]  # fmt: skip
 
 
