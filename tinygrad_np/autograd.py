@@ -1,4 +1,5 @@
-"""Reverse-mode differentiation: grad mode, the backward traversal, ``grad()``, anomaly mode.
+"""Reverse-mode differentiation: the backward traversal, ``grad()``, and the grad and anomaly
+modes it obeys (defined in ``grad_mode``).
 
 The whole traversal lives in ``run_backward``: no recursion (a 100,000-op chain works), ops
 run newest first from a heap keyed by their creation number (an op is always created after
@@ -9,15 +10,14 @@ as gradients flow into a parent. ``toposort`` orders a graph for drawings and tr
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_np.backend import Freed, array_module, as_array, is_array
+from tinygrad_np.grad_mode import _state, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 
 # CPython counts references: backward frees a node's values only when nothing but the graph
 # holds the node. Elsewhere (PyPy) values are kept, as before.
@@ -26,15 +26,6 @@ _refcount = getattr(sys, "getrefcount", None)
 if TYPE_CHECKING:
     from tinygrad_np.tensor import Tensor
 
-
-class _State(threading.local):
-    """Per-thread switches: a ``no_grad`` in one thread never affects another."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-_state = _State()
 
 # One clock orders op creation and in-place changes. Ops are numbered as they are created,
 # so reverse creation order is a topological order (all backward needs); an in-place change
@@ -54,81 +45,6 @@ __all__ = [
     "toposort",
     "unbroadcast",
 ]
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops record a graph in this thread right now."""
-    return _state.grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Base for ``no_grad``/``enable_grad``: a context manager that is also a decorator."""
-
-    enabled = True
-
-    def __new__(cls, func: Callable | None = None):
-        self = super().__new__(cls)
-        if func is not None and callable(func):  # used bare: @no_grad
-            return self(func)
-        return self
-
-    def __init__(self, func: Callable | None = None) -> None:
-        self._prev: list[bool] = []
-
-    def _recreate_cm(self):  # a fresh instance per decorated call: safe under recursion/threads
-        return type(self)()
-
-    def __enter__(self) -> None:
-        self._prev.append(_state.grad_enabled)
-        _state.grad_enabled = self.enabled
-
-    def __exit__(self, *exc: Any) -> None:
-        _state.grad_enabled = self._prev.pop()
-
-
-class no_grad(_GradMode):
-    """Stop recording: ops inside build no graph (inference, optimizer updates).
-
-    >>> import tinygrad_np as tg
-    >>> w = tg.tensor([1.0], requires_grad=True)
-    >>> with tg.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-
-    enabled = False
-
-
-class enable_grad(_GradMode):
-    """Record again inside a ``no_grad`` block (or decorate a function that must record)."""
-
-    enabled = True
-
-
-class detect_anomaly(contextlib.ContextDecorator):
-    """Check every gradient during backward; name the op whose backward made a NaN or inf.
-
-    >>> import numpy as np, tinygrad_np as tg
-    >>> x = tg.tensor([0.0], requires_grad=True)
-    >>> with tg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
-    ...     x.sqrt().sum().backward()
-    Traceback (most recent call last):
-    RuntimeError: detect_anomaly: the backward of 'sqrt' returned a non-finite gradient ...
-    """
-
-    def __init__(self) -> None:
-        self._prev: list[bool] = []
-
-    def _recreate_cm(self):
-        return type(self)()
-
-    def __enter__(self) -> None:
-        self._prev.append(_state.anomaly)
-        _state.anomaly = True
-
-    def __exit__(self, *exc: Any) -> None:
-        _state.anomaly = self._prev.pop()
 
 
 def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:

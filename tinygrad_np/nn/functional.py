@@ -17,6 +17,7 @@ import numpy as np
 
 from tinygrad_np import ops
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np._checks import check_numeric
 from tinygrad_np.nn.embedding import embedding as embedding
 from tinygrad_np.nn.normalization import batch_norm as batch_norm
 from tinygrad_np.nn.normalization import layer_norm as layer_norm
@@ -152,6 +153,7 @@ def _same_shape_target(name: str, x: Tensor, target: Any) -> Any:
     """Targets of exactly the predictions' shape, in their dtype (int targets would promote
     float32 to float64); a (n,) target against (n, 1) would silently broadcast to (n, n)."""
     t = to_numpy(target)
+    check_numeric(name, "target", t)
     if t.shape != x.shape:
         raise ValueError(
             f"{name}: target shape {t.shape} does not match input shape {x.shape} "
