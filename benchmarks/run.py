@@ -41,6 +41,7 @@ TARGETS: dict[str, dict[str, float]] = {
     "mlp": {"time": 1.05, "memory": 1.2},
     "deep": {"time": 1.5},
     "chain": {"seconds": 1.0},
+    "conv": {"time": 1.3, "memory": 1.5},
 }
 
 
@@ -317,7 +318,7 @@ def pick(spec: str) -> list[wl.Workload]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repeats, small chain: seconds")
-    p.add_argument("--workloads", default="a,b,c,d", help="letters or names, e.g. a,b or mlp")
+    p.add_argument("--workloads", default="a,b,c,d,e", help="letters or names, e.g. a,b or mlp")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--profile", metavar="WORKLOAD", help="cProfile one workload's steps")
     p.add_argument("--steps", type=int, default=200, help="steps to profile (default 200)")

@@ -113,7 +113,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     """
     x = as_tensor(input)
     if mode == "constant":
-        return Pad.apply(x, pad=tuple(int(p) for p in pad), value=value)
+        return Pad.apply(x, pad=tuple(pad), value=value)
     if mode not in MODES:
         raise ValueError(f"pad: mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
     if value:
