@@ -132,3 +132,14 @@ def test_without_the_package_the_error_says_how_to_install_it(tmp_path, monkeypa
         tg.save({"w": np.ones(1)}, tmp_path / "model.safetensors")
     with pytest.raises(ImportError, match="safetensors package"):
         tg.load(tmp_path / "model.safetensors")
+
+
+def test_saving_over_a_file_keeps_its_permissions_and_a_link_its_target(tmp_path):
+    target = tmp_path / "real.safetensors"
+    tg.save({"w": np.zeros(2)}, target)
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(target)
+    tg.save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and tg.load(target)["w"].tolist() == [1.0, 1.0]
+    assert os.stat(target).st_mode & 0o777 == 0o600

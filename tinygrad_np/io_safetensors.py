@@ -11,7 +11,6 @@ run any. It holds arrays only; nested checkpoints (optimizer state, training pro
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,29 +95,26 @@ def load_safetensors(path: str) -> dict[str, np.ndarray]:
 
 
 def _write_bytes_atomically(path: str, data: bytes) -> None:
-    """Write to a temporary name beside ``path``, flush to disk, then rename over ``path``:
-    a failure never leaves a half-written file, and an older file survives it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # mode 0o666: the umask decides the permissions, as it would for a plain open()
+    """``data`` to ``path`` with ``tg.save``'s guarantees for ``.npz`` files: written under a
+    temporary name beside it, flushed to disk, then renamed over it, so a failure never leaves
+    a half-written file and an older one survives; a replaced file keeps its permission bits,
+    a symbolic link its target, and temporary files of killed saves are removed."""
+    from tinygrad_np import io  # here: tinygrad_np.io imports this module
+
+    directory, name = os.path.split(os.path.realpath(path))
+    target = os.path.join(directory, name)
+    temp = os.path.join(directory, io._temp_name(name))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
+        io._keep_permissions(fd, temp, target)
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
+        os.replace(temp, target)
     except BaseException:
         if os.path.exists(temp):
             os.remove(temp)
         raise
-    try:  # makes the rename itself durable on POSIX (Windows cannot open directories)
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    io._fsync_directory(directory)
+    io._remove_stale_temps(directory, name)
