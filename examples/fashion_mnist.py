@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 import numpy as np
 
@@ -71,15 +72,18 @@ def main(argv: list[str] | None = None) -> None:
         nn.Linear(128, 10, init="nnfs"),
     )  # fmt: skip
     optimizer = tg.optim.Adam(model.parameters(), lr=0.001, decay=1e-3, eps=1e-7)
+    start = time.perf_counter()
     history = fit(
         model, nn.CrossEntropyLoss(), optimizer, (X, y), args.epochs, batch_size=128,
         shuffle=False, val_data=(X_test, y_test), print_every=1,
     )  # fmt: skip
+    seconds = time.perf_counter() - start
 
     last = history.last()
     print(
         f"result: epochs={args.epochs} loss={last['loss']:.4f} accuracy={last['accuracy']:.4f} "
-        f"test_loss={last['val_loss']:.4f} test_accuracy={last['val_accuracy']:.4f}"
+        f"test_loss={last['val_loss']:.4f} test_accuracy={last['val_accuracy']:.4f} "
+        f"seconds={seconds:.1f}"
     )
     print(
         f"book (10 epochs): validation accuracy {BOOK_VALIDATION['accuracy']:.3f}, loss "
