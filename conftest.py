@@ -11,6 +11,8 @@ NEEDS = {
     "tinygrad_np.viz.graph.draw_graph": "graphviz",
     "tinygrad_np.viz.plots": "matplotlib",
     "tinygrad_np.data.load_digits": "sklearn",
+    "tinygrad_np.io_safetensors": "safetensors",
+    "tinygrad_np.interop": "torch",
 }
 
 

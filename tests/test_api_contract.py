@@ -1,7 +1,8 @@
 """The core of the public contract, called exactly as DESIGN.md writes it.
 
 Every keyword below is spelled as the contract spells it, so a renamed argument fails here.
-Values are checked against NumPy and gradients against finite differences (float64).
+Values are checked against NumPy; the gradients of the ops behind these names are checked by
+the op registry (tests/test_ops_gradcheck.py, tests/test_against_torch.py).
 The library half of the contract (nn, optim, data, io, ...) is in test_api_contract_library.py.
 """
 
@@ -170,11 +171,10 @@ def test_binary_operators_with_tensors_scalars_and_arrays(op):
     fn, ref = BINARY[op]
     a, b = f64(2, 3, low=0.5, high=2.0), f64(3, low=0.5, high=2.0)  # b broadcasts
     np.testing.assert_allclose(fn(a, b).data, ref(a.data, b.data))
-    assert tg.gradcheck(fn, [a, b])
     for other in (1.5, b.data):  # Python scalar and ndarray, on either side
         np.testing.assert_allclose(fn(a, other).data, ref(a.data, other))
         np.testing.assert_allclose(fn(other, a).data, ref(other, a.data))
-        assert tg.gradcheck(lambda t, o=other: fn(o, t), [a])
+    # gradients of the ops themselves: tests/test_ops_gradcheck.py (the op registry)
 
 
 def test_matmul_and_negation():
@@ -182,9 +182,7 @@ def test_matmul_and_negation():
     np.testing.assert_allclose((a @ b).data, a.data @ b.data)
     np.testing.assert_allclose((a @ v).data, a.data @ v.data)
     np.testing.assert_allclose((a.data @ b).data, a.data @ b.data)  # ndarray @ Tensor
-    assert tg.gradcheck(lambda x, y: x @ y, [a, b]) and tg.gradcheck(lambda x, y: x @ y, [a, v])
     np.testing.assert_allclose((-a).data, -a.data)
-    assert tg.gradcheck(lambda x: -x, [a])
 
 
 def test_comparisons_carry_no_gradient():
@@ -215,7 +213,6 @@ INDEXES = [
 def test_indexing_including_integer_arrays(index):
     x = f64(3, 4)
     np.testing.assert_array_equal(x[index].data, x.data[index])
-    assert tg.gradcheck(lambda t: t[index], [x])
 
 
 def test_indexing_with_an_integer_tensor_counts_repeats():
@@ -238,7 +235,6 @@ def test_reductions(name, axis, keepdims):
     ref = getattr(np, name)(x.data, axis=axis, keepdims=keepdims)
     assert out.shape == ref.shape and out.dtype == np.float64
     np.testing.assert_allclose(out.data, ref)
-    assert tg.gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), [x])
 
 
 def _softmax(a, axis):
@@ -275,14 +271,12 @@ def test_methods_and_functions(name):
     values = np.array([0.4, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.5, 1.7, 1.8, 1.9, 2.0])
     x = Tensor(rng.permutation(values).reshape(3, 4), requires_grad=True)
     np.testing.assert_allclose(fn(x).data, ref(x.data), rtol=1e-12)
-    assert tg.gradcheck(fn, [x])
 
 
 def test_binary_functions_and_joins():
     a, b = f64(2, 3), f64(2, 3)
     for fn, ref in [(tg.maximum, np.maximum), (tg.minimum, np.minimum)]:
         np.testing.assert_array_equal(fn(a, b).data, ref(a.data, b.data))
-        assert tg.gradcheck(fn, [a, b])
     np.testing.assert_array_equal(tg.where(a > b, a, b).data, np.maximum(a.data, b.data))
     np.testing.assert_array_equal(a.maximum(b).data, np.maximum(a.data, b.data))
     np.testing.assert_array_equal(a.minimum(b).data, np.minimum(a.data, b.data))
@@ -291,8 +285,6 @@ def test_binary_functions_and_joins():
         np.testing.assert_array_equal(cat.data, np.concatenate([a.data, b.data], axis=axis))
         st_ = tg.stack([a, b], axis=axis)
         np.testing.assert_array_equal(st_.data, np.stack([a.data, b.data], axis=axis))
-        assert tg.gradcheck(lambda x, y, k=axis: tg.concatenate([x, y], axis=k), [a, b])
-        assert tg.gradcheck(lambda x, y, k=axis: tg.stack([x, y], axis=k), [a, b])
 
 
 def test_factories():

@@ -129,9 +129,11 @@ def test_checkpoint_contents(tmp_path):
     model, optimizer = build(0)
     train(model, optimizer, (X, Y), 2)
     loader = DataLoader(X, Y, shuffle=True, seed=1)
-    save_checkpoint(path, model, optimizer, 2, loader, history={"loss": [1.0, 0.5]})
+    save_checkpoint(path, model, optimizer, 2, loader, history={"loss": [1.0, 0.5]},
+                    metadata={"run": "spiral", "hidden": 16})  # fmt: skip
     state = tg.load(path)
     assert state["epoch"] == 2 and state["history"] == {"loss": [1.0, 0.5]}
+    assert state["metadata"] == {"run": "spiral", "hidden": 16} and state["scheduler"] is None
     assert set(state["model"]) == set(model.state_dict())
     assert state["optimizer"]["step"] == 2
     assert state["rng"] == tg.rng.get_rng_state()
@@ -192,3 +194,88 @@ def test_saving_into_a_missing_directory_is_a_clear_error(tmp_path):
         save_checkpoint(tmp_path / "missing" / "c.ckpt", model, optimizer, 0)
     with pytest.raises(IsADirectoryError, match="is a directory"):
         save_checkpoint(tmp_path, model, optimizer, 0)
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+
+SCHEDULES = [
+    pytest.param(lambda opt: tg.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5), "epoch",
+                 id="StepLR-per-epoch"),
+    pytest.param(lambda opt: tg.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2 * N), "epoch",
+                 id="CosineAnnealingLR-per-epoch"),
+    pytest.param(lambda opt: tg.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9), "step",
+                 id="ExponentialLR-per-step"),
+]  # fmt: skip
+
+
+def scheduled_fit(model, optimizer, make_scheduler, interval, epochs, **kwargs):
+    scheduler = make_scheduler(optimizer)
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), epochs, batch_size=16,
+                  scheduler=scheduler, scheduler_interval=interval, progress=False,
+                  **kwargs)  # fmt: skip
+    return history, scheduler
+
+
+@pytest.mark.parametrize(("make_scheduler", "interval"), SCHEDULES)
+def test_a_resumed_schedule_follows_the_unbroken_runs_learning_rates(
+    tmp_path, make_scheduler, interval
+):
+    path = tmp_path / "run.ckpt"
+    model, optimizer = build(0)
+    straight, _ = scheduled_fit(model, optimizer, make_scheduler, interval, 2 * N)
+    assert len(set(straight.lr)) > 1  # the schedule changes the rate within the run
+
+    first, first_opt = build(0)
+    scheduled_fit(first, first_opt, make_scheduler, interval, N, checkpoint=path)
+    fresh, fresh_opt = build(7)
+    resumed, scheduler = scheduled_fit(fresh, fresh_opt, make_scheduler, interval, 2 * N,
+                                       checkpoint=path, resume=True)  # fmt: skip
+    assert resumed.lr == straight.lr
+    assert_same_bits(fresh, model)
+    assert scheduler.last_epoch == (2 * N if interval == "epoch" else fresh_opt.iterations)
+
+
+def test_load_checkpoint_restores_a_scheduler(tmp_path):
+    path = tmp_path / "run.ckpt"
+    model, optimizer = build(0)
+    scheduler = tg.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(3):
+        scheduler.step()
+    save_checkpoint(path, model, optimizer, 3, scheduler=scheduler)
+    fresh, fresh_opt = build(1)
+    fresh_scheduler = tg.optim.lr_scheduler.StepLR(fresh_opt, step_size=1, gamma=0.5)
+    assert load_checkpoint(path, fresh, fresh_opt, scheduler=fresh_scheduler) == 3
+    assert fresh_scheduler.last_epoch == 3 and fresh_opt.param_groups[0]["lr"] == 0.01 / 8
+
+
+def test_a_schedule_in_the_checkpoint_must_meet_a_schedule(tmp_path):
+    path = tmp_path / "run.ckpt"
+    model, optimizer = build(0)
+    step_lr = tg.optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    save_checkpoint(path, model, optimizer, 1, scheduler=step_lr)
+    with pytest.raises(ValueError, match="holds StepLR scheduler state, but no scheduler"):
+        load_checkpoint(path, model, optimizer)
+    other = tg.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+    with pytest.raises(ValueError, match="holds StepLR scheduler state, but .* ExponentialLR"):
+        load_checkpoint(path, model, optimizer, scheduler=other)
+    save_checkpoint(path, model, optimizer, 1)
+    with pytest.raises(ValueError, match="holds no scheduler state, but a scheduler was given"):
+        load_checkpoint(path, model, optimizer, scheduler=step_lr)
+    fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), 1, checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="holds no scheduler state"):
+        fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), 2, scheduler=step_lr,
+            checkpoint=path, resume=True, progress=False)  # fmt: skip
+
+
+def test_fit_refuses_a_bad_scheduler_interval():
+    model, optimizer = build(0)
+    scheduler = tg.optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    with pytest.raises(ValueError, match="scheduler_interval must be 'epoch' or 'step'"):
+        fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), 1, scheduler=scheduler,
+            scheduler_interval="batch", progress=False)  # fmt: skip
+    with pytest.raises(TypeError, match="scheduler must have step"):
+        fit(model, nn.CrossEntropyLoss(), optimizer, (X, Y), 1, scheduler=0.5, progress=False)
+    _, other_optimizer = build(0)
+    with pytest.raises(ValueError, match="the scheduler schedules another optimizer"):
+        fit(model, nn.CrossEntropyLoss(), other_optimizer, (X, Y), 1, scheduler=scheduler,
+            progress=False)  # fmt: skip

@@ -133,7 +133,7 @@ def test_version(capsys):
         (["train", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
         (["train", "--epochs", "0"], "expected a positive integer, got 0"),
         (["train", "--epochs", "ten"], "expected a positive integer, got 'ten'"),
-        (["train", "--lr", "-1"], "expected a number >= 0, got -1"),
+        (["train", "--lr", "-1"], "expected a finite number >= 0, got -1"),
         (["train", "--dropout", "1"], r"expected a fraction in \[0, 1\), got 1"),
         (["train", "--classes", "1"], "expected an integer >= 2, got 1"),
         (["train", "--momentum", "0.9"], "--momentum applies to --optimizer sgd or momentum"),

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from test_optim import param, run
-from test_optim_state import make_problem
+from optim_cases import make_problem, param, run
 
 import tinygrad_np as tg
 from tinygrad_np.train import load_checkpoint, save_checkpoint
@@ -31,11 +30,43 @@ def recipe(class_name: str) -> type:
     return namespace[class_name]
 
 
+LogCosh = recipe("LogCosh")
 Lion = recipe("Lion")
 RunningStandardize = recipe("RunningStandardize")
 
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 vectors = arrays(np.float64, 4, elements=finite)
+
+
+# ---------------------------------------------------------------- LogCosh
+
+
+def test_the_op_recipe_joins_the_registry_and_is_right():
+    assert LogCosh in tg.ops.registry() and LogCosh.domain == (-3.0, 3.0)
+    x = np.linspace(-3, 3, 13)
+    t = tg.Tensor(x.copy(), requires_grad=True)
+    out = LogCosh.apply(t)
+    np.testing.assert_allclose(out.data, np.log(np.cosh(x)), rtol=1e-14, atol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(t.grad.data, np.tanh(x), rtol=1e-14, atol=1e-15)
+    big = tg.Tensor(np.array([-400.0, 400.0]))
+    np.testing.assert_allclose(LogCosh.apply(big).data, 400 - np.log(2.0))  # no overflow
+
+
+@given(st.data())
+def test_the_op_recipe_passes_the_registry_checks(data):
+    from tinygrad_np.testing import HypothesisDraw, check_gradients
+
+    check_gradients(LogCosh, HypothesisDraw(data, LogCosh))
+
+
+def test_the_op_recipe_is_exercised_and_compared_like_a_built_in_op():
+    with tg.compare.exercise(LogCosh, LogCosh.backward, verbose=False) as ex:
+        pass
+    assert ex.report.ok
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([-1.0, 0.5], dtype=torch.float64)
+    np.testing.assert_allclose(LogCosh.torch(torch, x).numpy(), np.log(np.cosh([-1.0, 0.5])))
 
 
 # ---------------------------------------------------------------- Lion

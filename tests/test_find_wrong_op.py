@@ -170,11 +170,15 @@ def test_two_wrong_ops_the_first_in_graph_order_is_named_first():
     assert report.first_wrong.node == 1 and "also wrong: 'softmaxce'" in str(report)
 
 
-def test_a_loss_tensor_can_be_given_directly_even_after_backward():
+def test_a_loss_tensor_can_be_given_directly_before_backward_frees_it():
     params = [Tensor(p.copy(), requires_grad=True) for p in PARAMS]
     loss = network(*params)
-    loss.backward()  # frees saved values: the check re-runs each forward itself
     assert find_wrong_op(loss).ok
+    loss.backward(retain_graph=True)  # the check re-runs each forward itself
+    assert find_wrong_op(loss).ok
+    loss.backward()  # frees the graph's values: the check says so rather than skip them
+    with pytest.raises(ValueError, match="backward\\(\\) already freed"):
+        find_wrong_op(loss)
     Dense.bug = "bias"
     assert find_wrong_op(network(*params)).first_wrong.input_index == 2
 

@@ -139,3 +139,15 @@ def test_pow_is_finite_where_the_base_is_zero_as_in_pytorch():
     x.zero_grad()
     (x**2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 4.0])
+
+
+def test_pow_at_zero_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    base = np.array([0.0, 0.0, 2.0, 0.0])
+    exponent = np.array([0.0, 2.0, 0.0, 0.5])
+    ours = [tg.Tensor(a.copy(), requires_grad=True) for a in (base, exponent)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (base, exponent)]
+    (ours[0] ** ours[1]).sum().backward()
+    (theirs[0] ** theirs[1]).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.grad.data, b.grad.numpy())

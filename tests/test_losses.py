@@ -266,3 +266,42 @@ def test_reduction_none_shapes():
     assert nn.NLLLoss(reduction="none")(logits.log_softmax(), [0, 1, 2, 0]).shape == (4,)
     assert nn.MSELoss(reduction="none")(logits, np.zeros((4, 3))).shape == (4, 3)
     assert nn.BCELoss(reduction="none")(logits.sigmoid(), np.ones((4, 3))).shape == (4, 3)
+
+
+# --- targets that are not numbers ---------------------------------------------------------------
+
+NOT_NUMBERS = [
+    pytest.param(None, r"target is None", id="None"),
+    pytest.param("strings", r"target must hold numbers, got strings \(dtype <U", id="strings"),
+    pytest.param("objects", r"target must hold numbers, got Python objects", id="objects"),
+    pytest.param("complex", r"target must hold real numbers, got dtype complex128", id="complex"),
+]
+
+
+def _not_numbers(kind, shape):
+    """A target of ``shape`` that is one string or one None away from a valid one."""
+    if kind is None:
+        return None
+    n, c = shape
+    rows = np.eye(c)[np.arange(n) % c].tolist()
+    if kind == "complex":
+        return np.array(rows) + 1j
+    rows[-1][-1] = "1" if kind == "strings" else None  # e.g. [[1.0], ['2']]
+    return rows
+
+
+@case_params
+@pytest.mark.parametrize(("kind", "message"), NOT_NUMBERS)
+def test_targets_that_are_not_numbers_are_refused(name, module, function, draw, reference, kind,
+                                                  message):  # fmt: skip
+    x, _ = draw(np.random.default_rng(0), 3, 2)
+    target = _not_numbers(kind, x.shape)
+    for loss in (function, module()):
+        with pytest.raises(TypeError, match=rf"{name}: {message}"):
+            loss(tg.Tensor(x), target)
+
+
+@pytest.mark.parametrize("function", [F.cross_entropy, F.nll_loss, F.categorical_crossentropy])
+def test_string_class_labels_are_refused(function):
+    with pytest.raises(TypeError, match=r"target must hold numbers, got strings"):
+        function(tg.Tensor(np.full((2, 2), 0.5)), ["1", "0"])

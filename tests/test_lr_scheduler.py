@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_optim import param, run
+from optim_cases import param, run
 
 from tinygrad_np.optim import SGD, Adam
 from tinygrad_np.optim.lr_scheduler import (

@@ -125,3 +125,63 @@ def test_regression_accuracy_errors():
         regression_accuracy(np.zeros(3), np.zeros(3), precision=-1)
     with pytest.raises(ValueError, match="precision must be a non-negative number, got nan"):
         regression_accuracy(np.zeros(3), np.zeros(3), precision=float("nan"))
+
+
+SCORES = np.array([[2.0, 0.1, 0.0], [0.3, 1.5, 0.0]])
+PROBABILITIES = np.array([[0.9], [0.2]])
+
+
+@pytest.mark.parametrize(
+    "predictions, targets, message",
+    [
+        (
+            SCORES,
+            np.array([0, 3]),
+            r"label 3 is out of range for 3 classes \(labels must be in \[0, 2\]\)",
+        ),
+        (SCORES, np.array([0, -1]), r"label -1 is out of range for 3 classes"),
+        (SCORES, np.array([[0], [5]]), r"label 5 is out of range for 3 classes"),
+        (SCORES, np.array([0.5, 1.0]), r"label 0.5 is not a whole number"),
+        (SCORES, np.array([0.0, np.nan]), r"label nan is not a whole number"),
+        (SCORES, np.array([True, False]), r"class labels must be integers, got dtype bool"),
+        (
+            SCORES,
+            np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]]),
+            r"one-hot targets must hold one 1 and otherwise 0 in each row; row 0 is \[0.5, 0.5, "
+            r"0.0\]",
+        ),
+        (SCORES, np.array([[2, 0, 0], [0, 1, 0]]), r"one-hot .* row 0 is \[2, 0, 0\]"),
+        (SCORES, np.zeros((2, 3)), r"one-hot .* row 0 is \[0.0, 0.0, 0.0\]"),
+        (PROBABILITIES, np.array([[1.0], [2.0]]), r"binary targets must be 0 or 1, got 2.0"),
+        (PROBABILITIES, np.array([1, -1]), r"binary targets must be 0 or 1, got -1"),
+        (PROBABILITIES, np.array([0.5, 1.0]), r"binary targets must be 0 or 1, got 0.5"),
+        (np.array([2, 0]), np.array([2.5, 0.0]), r"label 2.5 is not a whole number"),
+        (np.array([2, 0]), np.array([2, -3]), r"label -3 is negative"),
+    ],
+)
+def test_accuracy_refuses_labels_out_of_range_or_fractional(predictions, targets, message):
+    with pytest.raises(ValueError, match="accuracy: " + message):
+        accuracy(predictions, targets)
+
+
+def test_accuracy_takes_whole_float_and_boolean_binary_labels():
+    assert accuracy(SCORES, np.array([0.0, 1.0])) == 1.0
+    assert accuracy(PROBABILITIES, np.array([True, True])) == 0.5
+    assert accuracy(PROBABILITIES, np.array([[1.0], [0.0]])) == 1.0
+
+
+@pytest.mark.parametrize("metric", [accuracy, regression_accuracy])
+@pytest.mark.parametrize(
+    "targets, message",
+    [
+        (None, r"targets is None"),
+        ([[1.0], ["2"]], r"targets must hold numbers, got strings \(dtype <U"),
+        ([[1.0], [None]], r"targets must hold numbers, got Python objects \(dtype object\)"),
+        (np.array([[1.0], [0.0]]) + 1j, r"targets must hold real numbers, got dtype complex128"),
+    ],
+)
+def test_metrics_refuse_targets_that_are_not_numbers(metric, targets, message):
+    with pytest.raises(TypeError, match=f"{metric.__name__}: {message}"):
+        metric(PROBABILITIES, targets)
+    with pytest.raises(TypeError, match=f"{metric.__name__}: predictions must hold numbers"):
+        metric(np.array([["a"], ["b"]]), PROBABILITIES)

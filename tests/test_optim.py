@@ -9,44 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from optim_cases import CONFIGS, IDS, param, run, set_grad
 
 from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from tinygrad_np.tensor import Tensor
 
-# One row per optimizer setting; used by the tests that must hold for every optimizer.
-CONFIGS = [
-    (SGD, dict(lr=0.1)),
-    (SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
-    (SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
-    (SGD, dict(lr=0.1, momentum=0.5, dampening=0.3)),
-    (SGD, dict(lr=0.1, momentum=0.9, momentum_style="nnfs")),
-    (Adagrad, dict(lr=0.1, weight_decay=0.01, lr_decay=0.01, initial_accumulator_value=0.1)),
-    (RMSprop, dict(lr=0.01)),
-    (RMSprop, dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
-    (Adam, dict(lr=0.01, weight_decay=0.01)),
-    (Adam, dict(lr=0.01, amsgrad=True)),
-    (AdamW, dict(lr=0.01, weight_decay=0.1)),
-]
-IDS = [f"{cls.__name__}-{'-'.join(map(str, kw.values()))}" for cls, kw in CONFIGS]
-
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 vectors = arrays(np.float64, 4, elements=finite)
-
-
-def param(values, dtype=np.float64) -> Tensor:
-    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def set_grad(p: Tensor, g) -> None:
-    p.grad = Tensor(np.array(g, dtype=p.data.dtype))
-
-
-def run(opt, params, grads) -> None:
-    """One optimizer step per entry of ``grads`` (a list of per-parameter gradients)."""
-    for step_grads in grads:
-        for p, g in zip(params, step_grads, strict=True):
-            p.grad = None if g is None else Tensor(np.array(g, dtype=p.data.dtype))
-        opt.step()
 
 
 # ---------------------------------------------------------------- closed-form steps

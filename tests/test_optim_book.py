@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_optim import param, run
+from optim_cases import param, run
 
 from tinygrad_np.optim import SGD, SPIRAL_SETTINGS, Adagrad, Adam, RMSprop, from_book
 from tinygrad_np.reference import optimizers as book_optimizers

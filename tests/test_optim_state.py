@@ -6,21 +6,10 @@ import io
 
 import numpy as np
 import pytest
-from test_optim import CONFIGS, IDS, param, run
+from optim_cases import CONFIGS, IDS, make_problem, param, run
 
 import tinygrad_np as tg
 from tinygrad_np.optim import SGD, Adam
-
-SHAPES = [(3, 2), (2,), ()]  # a 0-d parameter too: its state arrays are 0-d
-
-
-def make_problem(seed: int, steps: int):
-    rng = np.random.default_rng(seed)
-    w0 = [rng.normal(size=s) for s in SHAPES]
-    grads = [[rng.normal(size=s) for s in SHAPES] for _ in range(steps)]
-    for k in range(0, steps, 3):
-        grads[k][1] = None  # parameter 1 skips some steps, so step counts differ per parameter
-    return w0, grads
 
 
 def through_npz(tree):

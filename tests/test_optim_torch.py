@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_optim import param
+from optim_cases import param
 
 from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 

@@ -167,6 +167,13 @@ def test_metrics_are_chosen_by_the_loss():
     assert history.accuracy == [float(np.mean((logits > 0) == (labels > 0.5)))]
 
 
+def test_the_logit_accuracy_refuses_targets_other_than_0_and_1():
+    model = nn.Sequential(nn.Linear(2, 1))
+    labels = (Y == 1).astype(np.float32).reshape(-1, 1) * 2  # 0 and 2: accepted by the loss
+    with pytest.raises(ValueError, match="accuracy: binary targets must be 0 or 1, got 2.0"):
+        quiet_fit(model, adam(model), (X, labels), 1, loss_fn=nn.BCEWithLogitsLoss())
+
+
 def test_custom_metric_functions_are_named_after_themselves():
     def error_rate(outputs, targets):
         return 1.0 - tg.metrics.accuracy(outputs, targets)

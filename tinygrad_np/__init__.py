@@ -7,7 +7,18 @@
 [0.0, 0.0]
 """
 
-from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, train, viz
+from tinygrad_np import (
+    autograd,
+    compare,
+    data,
+    interop,
+    metrics,
+    nn,
+    optim,
+    reference,
+    train,
+    viz,
+)
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.factory import arange, ones, ones_like, randn, tensor, zeros, zeros_like
@@ -35,6 +46,7 @@ __all__ = [
     "find_wrong_op",
     "gradcheck",
     "gradgradcheck",
+    "interop",
     "is_grad_enabled",
     "linear",
     "load",

@@ -1,4 +1,5 @@
-"""Reverse-mode differentiation: grad mode, the backward traversal, ``grad()``, anomaly mode.
+"""Reverse-mode differentiation: the backward traversal, ``grad()``, and the grad and anomaly
+modes it obeys (defined in ``grad_mode``).
 
 The whole traversal lives in ``run_backward``: no recursion (a 100,000-op chain works), ops
 run newest first from a heap keyed by their creation number (an op is always created after
@@ -9,26 +10,28 @@ as gradients flow into a parent. ``toposort`` orders a graph for drawings and tr
 
 from __future__ import annotations
 
-import contextlib
-import threading
+import itertools
+import sys
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_np.backend import array_module, as_array, is_array
+from tinygrad_np.backend import Freed, array_module, as_array, is_array
+from tinygrad_np.grad_mode import _state, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+
+# CPython counts references: backward frees a node's values only when nothing but the graph
+# holds the node. Elsewhere (PyPy) values are kept, as before.
+_refcount = getattr(sys, "getrefcount", None)
 
 if TYPE_CHECKING:
     from tinygrad_np.tensor import Tensor
 
 
-class _State(threading.local):
-    """Per-thread switches: a ``no_grad`` in one thread never affects another."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-_state = _State()
+# One clock orders op creation and in-place changes. Ops are numbered as they are created,
+# so reverse creation order is a topological order (all backward needs); an in-place change
+# stamps the tensor, so a tensor changed after an op saved it carries a later stamp.
+clock = itertools.count(1)
+last_change = 0  # the stamp of the latest in-place change of any tensor
 
 __all__ = [
     "backward",
@@ -42,81 +45,6 @@ __all__ = [
     "toposort",
     "unbroadcast",
 ]
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops record a graph in this thread right now."""
-    return _state.grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Base for ``no_grad``/``enable_grad``: a context manager that is also a decorator."""
-
-    enabled = True
-
-    def __new__(cls, func: Callable | None = None):
-        self = super().__new__(cls)
-        if func is not None and callable(func):  # used bare: @no_grad
-            return self(func)
-        return self
-
-    def __init__(self, func: Callable | None = None) -> None:
-        self._prev: list[bool] = []
-
-    def _recreate_cm(self):  # a fresh instance per decorated call: safe under recursion/threads
-        return type(self)()
-
-    def __enter__(self) -> None:
-        self._prev.append(_state.grad_enabled)
-        _state.grad_enabled = self.enabled
-
-    def __exit__(self, *exc: Any) -> None:
-        _state.grad_enabled = self._prev.pop()
-
-
-class no_grad(_GradMode):
-    """Stop recording: ops inside build no graph (inference, optimizer updates).
-
-    >>> import tinygrad_np as tg
-    >>> w = tg.tensor([1.0], requires_grad=True)
-    >>> with tg.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-
-    enabled = False
-
-
-class enable_grad(_GradMode):
-    """Record again inside a ``no_grad`` block (or decorate a function that must record)."""
-
-    enabled = True
-
-
-class detect_anomaly(contextlib.ContextDecorator):
-    """Check every gradient during backward; name the op whose backward made a NaN or inf.
-
-    >>> import numpy as np, tinygrad_np as tg
-    >>> x = tg.tensor([0.0], requires_grad=True)
-    >>> with tg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
-    ...     x.sqrt().sum().backward()
-    Traceback (most recent call last):
-    RuntimeError: detect_anomaly: the backward of 'sqrt' returned a non-finite gradient ...
-    """
-
-    def __init__(self) -> None:
-        self._prev: list[bool] = []
-
-    def _recreate_cm(self):
-        return type(self)()
-
-    def __enter__(self) -> None:
-        self._prev.append(_state.anomaly)
-        _state.anomaly = True
-
-    def __exit__(self, *exc: Any) -> None:
-        _state.anomaly = self._prev.pop()
 
 
 def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -198,6 +126,7 @@ def run_backward(
     wanted = None if inputs is None else {id(t) for t in inputs}
     found: dict[int, Any] = {}
     stored: set[int] = {id(g) for g in root_grads}  # arrays a leaf may not own alone
+    uses: dict[Tensor, int] = {}  # how many inputs of processed ops a node is (see _release)
     anomaly = _state.anomaly
 
     def send(parent: Tensor, pg: Any) -> None:
@@ -210,8 +139,10 @@ def run_backward(
                 leaf_grads[key] = leaf_grads[key] + pg if key in leaf_grads else pg
         elif parent in grads:  # Tensors hash by identity
             grads[parent] = grads[parent] + pg
+            uses[parent] += 1
         else:
             grads[parent] = pg
+            uses[parent] = 1
             heappush(heap, (-ctx.seq, parent))
 
     prev_mode = _state.grad_enabled
@@ -231,6 +162,8 @@ def run_backward(
                     "freed by the first backward. Pass retain_graph=True to the first "
                     "backward() if you need to run backward twice."
                 )
+            if last_change > ctx.seq and ctx.saved:  # something changed since this op ran
+                ctx._check_versions()
             parent_grads = _call_backward(ctx, g, create_graph, anomaly)
             if type(parent_grads) is not tuple:
                 parent_grads = (parent_grads,)
@@ -262,9 +195,8 @@ def run_backward(
                     sent.append(pg)
             if hook is not None:
                 hook(node, g, tuple(sent))
-            if not retain_graph:  # free saved arrays now: memory stays flat across steps
-                ctx.saved = ()
-                ctx.freed = True
+            if not retain_graph:  # free what backward no longer needs, now
+                _release(node, ctx, uses.pop(node, 0), Tensor)
     finally:
         _state.grad_enabled = prev_mode
     if inputs is None:
@@ -272,6 +204,34 @@ def run_backward(
     if leaf_grads:
         found.update(leaf_grads)
     return [found.get(id(t)) for t in inputs]
+
+
+def _release(node: Tensor, ctx: Any, uses: int, tensor_cls: type) -> None:
+    """Drop the arrays of a node whose backward ran, so that a tensor kept afterwards (a loss
+    appended to a list) holds no activations, while the graph keeps its structure, shapes
+    and names for drawings: saved values go; large constant inputs (data, dropout masks)
+    become ``Freed`` placeholders; and so do the node's own values when nothing outside the
+    graph refers to the node (its references are then this frame's and its consumers' only).
+    """
+    ctx.saved = ()
+    ctx.freed = True
+    ctx.forward_kwargs = None
+    if False in ctx.needs_input_grad:  # constant inputs
+        ctx.parents = tuple([_freed(p, tensor_cls) for p in ctx.parents])
+    # 3 = the caller's variable, our argument and getrefcount's own; + its consumers' inputs
+    if _refcount is not None and _refcount(node) == 3 + uses and node.data.__class__ is not Freed:
+        node.data = Freed(node.data)
+
+
+def _freed(p: Any, tensor_cls: type) -> Any:
+    """A constant input, freed: a placeholder (a tensor of one, named as before)."""
+    if isinstance(p, tensor_cls):
+        if p.requires_grad or isinstance(p.data, Freed) or p.data.size <= 1:
+            return p
+        ghost = tensor_cls._wrap(Freed(p.data), False)
+        ghost.name = p.name
+        return ghost
+    return Freed(p) if getattr(p, "size", 1) > 1 and not isinstance(p, Freed) else p
 
 
 def _call_backward(ctx: Any, g: Any, create_graph: bool, anomaly: bool) -> Any:

@@ -7,6 +7,7 @@ stand-in that turns a training step into code) runs the same ops unchanged.
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -41,3 +42,36 @@ def as_array(value: Any) -> Any:
 def is_array(x: Any) -> bool:
     """True for an array of some array library (not a Python scalar, list or NumPy scalar)."""
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
+
+
+class Freed:
+    """What backward leaves where it freed an array: the shape and dtype, not the values.
+
+    A tensor kept after ``backward()`` (a loss appended to a list) then holds no activations;
+    using such values raises. Pass ``retain_graph=True`` to backward to keep them.
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array: Any) -> None:
+        self.shape, self.dtype = tuple(array.shape), array.dtype
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: math.prod(self.shape))
+
+    def __repr__(self) -> str:
+        return f"<values freed by backward: shape {self.shape}, {self.dtype}>"
+
+    def __getattr__(self, name: str) -> Any:  # .sum(), .reshape(): the values are gone
+        raise FreedError(
+            f"these values (shape {self.shape}) were freed by backward(); pass "
+            "retain_graph=True to backward() to keep them"
+        )
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__getattr__("__array__")
+
+
+class FreedError(RuntimeError, AttributeError):
+    """Values of a graph that backward freed were used (an AttributeError, so probing with
+    ``hasattr`` stays quiet)."""

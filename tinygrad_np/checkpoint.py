@@ -2,9 +2,10 @@
 
 A checkpoint holds the model's and the optimizer's state dicts, the number of epochs done, the
 library random generator's state (dropout masks, and the shuffling of loaders seeded from it)
-and, when given, a DataLoader's shuffling state and the training history. It is one ``.npz``
-file written by ``tg.save`` (atomic, no pickle), so resuming from it gives the same parameters,
-bit for bit, as a run that never stopped.
+and, when given, a DataLoader's shuffling state, a learning-rate scheduler's position, the
+training history and free-form ``metadata`` (the command line keeps its flags there). It is
+one ``.npz`` file written by ``tg.save`` (atomic, no pickle), so resuming from it gives the
+same parameters, bit for bit, as a run that never stopped.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ def save_checkpoint(
     loader: Any = None,
     *,
     history: dict[str, list] | None = None,
+    scheduler: Any = None,
+    metadata: dict[str, Any] | None = None,
 ) -> None:
     """Write a training checkpoint to ``path`` (atomically; an older file survives a failure).
 
     ``epoch`` is the number of epochs completed. ``loader``, when given, is a DataLoader (or
-    anything with ``state_dict()``) whose shuffling state is stored too.
+    anything with ``state_dict()``) whose shuffling state is stored too; so is ``scheduler``'s
+    (a ``tg.optim.lr_scheduler`` schedule). ``metadata`` is stored as given (plain values).
 
     >>> import os, tempfile, tinygrad_np as tg
     >>> model = tg.nn.Linear(2, 3); opt = tg.optim.Adam(model.parameters(), lr=0.01)
@@ -68,7 +72,10 @@ def save_checkpoint(
         "optimizer_class": type(optimizer).__name__,
         "rng": get_rng_state(),
         "loader": None if loader is None else loader.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "scheduler_class": None if scheduler is None else type(scheduler).__name__,
         "history": history,
+        "metadata": metadata,
     }
     save(state, path)
 
@@ -90,10 +97,36 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
+def _check_scheduler(state: dict[str, Any], path: str, scheduler: Any) -> None:
+    # A schedule left behind would freeze the learning rate; one not saved would restart.
+    saved = state.get("scheduler_class")
+    if saved is None and scheduler is not None:
+        raise ValueError(
+            f"load_checkpoint: {path} holds no scheduler state, but a scheduler was given; "
+            f"save the checkpoint with scheduler=... or load it without one"
+        )
+    if saved is not None and scheduler is None:
+        raise ValueError(
+            f"load_checkpoint: {path} holds {saved} scheduler state, but no scheduler was "
+            f"given; pass one (scheduler=...) so the learning rates continue as saved"
+        )
+    if saved is not None and saved != type(scheduler).__name__:
+        raise ValueError(
+            f"load_checkpoint: {path} holds {saved} scheduler state, but the scheduler given "
+            f"is {type(scheduler).__name__}"
+        )
+
+
 def restore_checkpoint(
-    state: dict[str, Any], path: str, model: Any, optimizer: Any, loader: Any = None
+    state: dict[str, Any],
+    path: str,
+    model: Any,
+    optimizer: Any,
+    loader: Any = None,
+    scheduler: Any = None,
 ) -> None:
-    """Put a checkpoint read by ``read_checkpoint`` into ``model``, ``optimizer`` and ``loader``.
+    """Put a checkpoint read by ``read_checkpoint`` into ``model``, ``optimizer``, ``loader``
+    and ``scheduler``.
 
     Either all of them change or, when one refuses its state, none does.
     """
@@ -102,6 +135,7 @@ def restore_checkpoint(
             f"load_checkpoint: {path} holds no DataLoader state, but a loader was given; "
             f"save the checkpoint with loader=... or load it without one"
         )
+    _check_scheduler(state, path, scheduler)
     saved_class, given_class = state.get("optimizer_class"), type(optimizer).__name__
     if saved_class != given_class:
         # Optimizer states are dicts of arrays; another optimizer's would load without error
@@ -113,13 +147,18 @@ def restore_checkpoint(
     model_before = model.state_dict()
     optimizer_before = optimizer.state_dict()
     loader_before = None if loader is None else loader.state_dict()
+    scheduler_before = None if scheduler is None else scheduler.state_dict()
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if loader is not None:
             loader.load_state_dict(state["loader"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
     except Exception:
         model.load_state_dict(model_before)
+        if scheduler is not None:  # first: it rewrites the lrs the optimizer then restores
+            scheduler.load_state_dict(scheduler_before)
         optimizer.load_state_dict(optimizer_before)
         if loader is not None:
             loader.load_state_dict(loader_before)
@@ -127,12 +166,15 @@ def restore_checkpoint(
     set_rng_state(state["rng"])
 
 
-def load_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any, loader: Any = None) -> int:
+def load_checkpoint(
+    path: str | os.PathLike, model: Any, optimizer: Any, loader: Any = None, scheduler: Any = None
+) -> int:
     """Restore a checkpoint written by ``save_checkpoint``; returns the epochs completed.
 
     Loads the model's parameters and the optimizer's state in place, sets the library random
-    generator's state, and, when ``loader`` is given, the loader's shuffling state. If any part
-    does not fit (other layer shapes, another optimizer), nothing is changed and the error says
+    generator's state, and the shuffling state of ``loader`` and the position of ``scheduler``
+    (which must be given exactly when the checkpoint holds one). If any part does not fit
+    (other layer shapes, another optimizer or schedule), nothing is changed and the error says
     which part. Train on from the returned epoch and the run continues as if never stopped.
 
     >>> import os, tempfile, tinygrad_np as tg
@@ -147,5 +189,5 @@ def load_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any, loader:
     """
     path = os.fspath(path)
     state = read_checkpoint(path)
-    restore_checkpoint(state, path, model, optimizer, loader)
+    restore_checkpoint(state, path, model, optimizer, loader, scheduler)
     return int(state["epoch"])

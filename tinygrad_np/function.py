@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +23,6 @@ from tinygrad_np import autograd
 from tinygrad_np.backend import array_module, as_array
 
 _state = autograd._state
-# Ops are numbered as they are created: reverse creation order is a topological order,
-# which is all backward needs (see autograd.run_backward).
-_creation_order = itertools.count()
 _registry: list[type[Function]] = []
 
 
@@ -160,19 +156,40 @@ class Function:
             ctx.saved = tuple(array if v is out else v for v in ctx.saved)
             out = array
         needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        if True not in needs or not _state.grad_enabled or out.dtype.kind not in "fc":
+        if True not in needs or not _state.grad_enabled or out.dtype.kind != "f":
+            if out.dtype.kind == "c" and True in needs and _state.grad_enabled:
+                raise TypeError(f"{cls.name}: complex results cannot carry a gradient")
             return Tensor._wrap(out, False)  # integer and boolean results carry no gradient
         result = Tensor._wrap(out, True)
         ctx.parents = args
         ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
         ctx.needs_input_grad = needs
-        ctx.seq = next(_creation_order)
+        ctx.seq = next(autograd.clock)  # creation order, and when the inputs were saved
         result._ctx = ctx
-        for v in ctx.saved:
-            if v is out:  # weak: the output must not be kept alive by its own node
-                ctx._output = weakref.ref(result)
-                break
+        if ctx.saved and _among(out, ctx.saved):  # weak: the node must not keep its output
+            ctx._output = weakref.ref(result)
         return result
+
+    def _check_versions(self) -> None:
+        """Raise if a tensor whose array forward saved was changed in place since (the
+        gradient would be computed from values forward never saw: silently wrong)."""
+        output = self._output() if self._output is not None else None
+        watched = [(f"input {i}", p) for i, p in enumerate(self.parents) if isinstance(p, Tensor)]
+        for which, t in [*watched, ("its output", output)]:
+            if t is not None and t._changed_at() > self.seq and _among(t.data, self.saved):
+                name = f" '{t.name}'" if t.name else ""
+                raise RuntimeError(
+                    f"backward through '{self.name}': {which}{name} (shape {t.shape}) was "
+                    "modified in place after it was saved; redo the forward after the "
+                    "change, or change a copy"
+                )
+
+
+def _among(array: Any, saved: tuple) -> bool:
+    for v in saved:
+        if v is array:
+            return True
+    return False
 
 
 def registry() -> tuple[type[Function], ...]:

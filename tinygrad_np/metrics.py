@@ -1,6 +1,8 @@
 """Accuracy as the NNFS book measures it: classification, binary and regression.
 
-Every function takes NumPy arrays or Tensors and returns a Python float.
+Every function takes NumPy arrays or Tensors and returns a Python float. Predictions and
+targets that are not numbers (strings, None) raise TypeError; labels that no prediction could
+match raise ValueError.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np._checks import check_numeric
 
 __all__ = ["accuracy", "predicted_classes", "regression_accuracy"]
 
 
 def _pair(fn: str, predictions: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
     p, t = to_numpy(predictions), to_numpy(targets)
+    check_numeric(fn, "predictions", p)
+    check_numeric(fn, "targets", t)
     if p.ndim == 0 or t.ndim == 0 or p.shape[0] != t.shape[0]:
         raise ValueError(
             f"{fn}: predictions and targets must have the same number of samples (first axis), "
@@ -36,6 +41,44 @@ def _align(fn: str, p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
     raise ValueError(
         f"{fn}: predictions of shape {p.shape} and targets of shape {t.shape} do not match"
     )
+
+
+def _class_labels(t: np.ndarray, classes: int | None) -> np.ndarray:
+    """Whole-number labels in [0, classes) (or >= 0 when ``classes`` is None), as integers.
+
+    Integer-valued floats pass (``y.astype(float)`` is common), unlike in the losses; a label
+    that would compare unequal to every class (0.5, nan, 3 of 3 classes) is an error instead.
+    """
+    if t.dtype.kind == "b":
+        raise ValueError(
+            "accuracy: class labels must be integers, got dtype bool (convert with y.astype(int))"
+        )
+    if t.dtype.kind == "f":
+        fractional = ~np.isfinite(t) | (t != np.floor(t))
+        if fractional.any():
+            raise ValueError(f"accuracy: label {t[fractional][0]} is not a whole number")
+    outside = (t < 0) if classes is None else (t < 0) | (t >= classes)
+    if outside.any():
+        bad = t[outside][0]
+        if classes is None:
+            raise ValueError(f"accuracy: label {bad} is negative; class labels start at 0")
+        raise ValueError(
+            f"accuracy: label {bad} is out of range for {classes} classes (labels must be in "
+            f"[0, {classes - 1}])"
+        )
+    return t.astype(np.int64, copy=False)
+
+
+def _one_hot_labels(t: np.ndarray) -> np.ndarray:
+    """The class of each one-hot row; rows that are not one 1 among 0s would make argmax guess."""
+    valid = ((t == 0) | (t == 1)).all(axis=1) & ((t == 1).sum(axis=1) == 1)
+    if not valid.all():
+        row = int(np.argmin(valid))
+        raise ValueError(
+            f"accuracy: one-hot targets must hold one 1 and otherwise 0 in each row; row {row} "
+            f"is {t[row].tolist()} (for soft labels, pass their argmax(axis=1))"
+        )
+    return np.argmax(t, axis=1)
 
 
 def predicted_classes(predictions: Any) -> np.ndarray:
@@ -61,6 +104,10 @@ def accuracy(predictions: Any, targets: Any) -> float:
       0/1 targets of shape (N,) or (N, 1) (the book's logistic-regression accuracy).
     * predictions (N,) of integers: already class indices, compared as they are.
 
+    Targets are checked, so a mistake cannot pass as a low score: they must be numbers;
+    labels whole numbers in range (0.5, -1 or 3 of 3 classes are errors); one-hot rows one 1
+    among 0s; binary targets 0 or 1.
+
     >>> accuracy(np.array([[2.0, 0.1], [0.3, 1.5], [0.9, 0.2]]), np.array([0, 1, 1]))
     0.6666666666666666
     >>> accuracy(np.array([[0.9], [0.2]]), np.array([[1], [1]]))
@@ -70,7 +117,7 @@ def accuracy(predictions: Any, targets: Any) -> float:
     if p.ndim == 2 and p.shape[1] > 1:
         classes = p.shape[1]
         if t.ndim == 2 and t.shape[1] == classes:
-            t = np.argmax(t, axis=1)
+            t = _one_hot_labels(t)
         elif t.ndim == 2 and t.shape[1] == 1:
             t = t.reshape(-1)
         elif t.ndim != 1:
@@ -78,8 +125,14 @@ def accuracy(predictions: Any, targets: Any) -> float:
                 f"accuracy: targets must be class indices of shape ({p.shape[0]},) or one-hot "
                 f"of shape {p.shape}, got shape {t.shape} for predictions of shape {p.shape}"
             )
-        return float(np.mean(predicted_classes(p) == t))
+        return float(np.mean(predicted_classes(p) == _class_labels(t, classes)))
     p, t = _align("accuracy", p, t)  # equal shapes now: (N,) or (N, 1)
+    if np.issubdtype(p.dtype, np.floating):  # probabilities: the targets are 0 or 1
+        binary = (t == 0) | (t == 1)
+        if not binary.all():
+            raise ValueError(f"accuracy: binary targets must be 0 or 1, got {t[~binary][0]}")
+    else:
+        t = _class_labels(t, None)
     return float(np.mean(predicted_classes(p).reshape(t.shape) == t))
 
 

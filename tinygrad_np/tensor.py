@@ -6,38 +6,60 @@ forward and backward sit side by side.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from tinygrad_np import autograd
-from tinygrad_np.backend import array_module, as_array, is_array
+from tinygrad_np.backend import Freed, array_module, as_array, is_array
 
 DTypeLike = Any
 _DEFAULT_FLOAT = np.dtype(np.float32)
 
 
 def _to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
-    """Arrays and NumPy scalars keep their dtype; Python floats and lists become float32."""
+    """Arrays and NumPy scalars keep their dtype; Python floats and lists of them become
+    float32. A list of Tensors or arrays is stacked, in their dtype."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
     if isinstance(data, np.generic):
         return np.asarray(data, dtype=dtype)
-    array = np.asarray(data, dtype=dtype)
-    if dtype is None and array.dtype == np.float64:
+    array = np.asarray(data, dtype=dtype)  # Tensors inside convert through __array__
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a numeric tensor from {type(data).__name__} holding "
+            f"{sorted({type(v).__name__ for v in np.ravel(array)})}"
+        )
+    if dtype is None and array.dtype == np.float64 and not _holds_arrays(data):
         array = array.astype(_DEFAULT_FLOAT)
     return array
 
 
+def _holds_arrays(data: Any) -> bool:
+    """Whether a nested list's first element is an array or a Tensor (whose dtype is kept)."""
+    while isinstance(data, list | tuple) and data:
+        data = data[0]
+    return hasattr(data, "dtype")
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind not in "fc":
+    if array.dtype.kind != "f":  # complex too: its gradients would need the conjugate rules
         raise TypeError(
-            f"only floating-point tensors can require grad, got dtype {array.dtype}; "
+            f"only real floating-point tensors can require grad, got dtype {array.dtype}; "
             "convert with astype(np.float32) or astype(np.float64) first"
         )
+
+
+def _requires_grad(x: Any) -> bool:
+    return isinstance(x, Tensor) and x.requires_grad
 
 
 class Tensor:
@@ -54,7 +76,7 @@ class Tensor:
     Tensor([[2., 4.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_vc", "__weakref__")
     # Make `ndarray <op> Tensor` call Tensor's reflected operator instead of looping in NumPy.
     __array_ufunc__ = None
 
@@ -66,6 +88,10 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._ctx = None
         self.name: str | None = None
+        # a Tensor of a Tensor shares its memory, so it shares its version counter too
+        self._vc = (
+            data._shared_counter() if isinstance(data, Tensor) and data.data is self.data else None
+        )
 
     @classmethod
     def _wrap(cls, array: Any, requires_grad: bool) -> Tensor:
@@ -76,7 +102,31 @@ class Tensor:
         t.requires_grad = requires_grad
         t._ctx = None
         t.name = None
+        t._vc = None
         return t
+
+    # --- the version counter: in-place changes after an op saved this tensor are caught ---
+    # _vc is [number of in-place changes, clock stamp of the last], shared by tensors that
+    # share memory (detach), made on first use: most tensors never change in place.
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's values have seen (``t[i] = v``, ``+=``,
+        optimizer steps). Writes through ``.data`` / ``.numpy()`` are not counted."""
+        return self._vc[0] if self._vc is not None else 0
+
+    def _changed_at(self) -> int:
+        return self._vc[1] if self._vc is not None else 0
+
+    def _bump_version(self) -> None:
+        cell = self._shared_counter()
+        cell[0] += 1
+        cell[1] = autograd.last_change = next(autograd.clock)
+
+    def _shared_counter(self) -> list[int]:
+        """The counter, made now if needed, for a tensor that shares this one's memory."""
+        if self._vc is None:
+            self._vc = [0, 0]
+        return self._vc
 
     # --- plain attributes ----------------------------------------------------------------
     @property
@@ -109,7 +159,8 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = repr(self.data) if isinstance(self.data, Freed) else None
+        body = body or np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = f", dtype={self.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name}>"
@@ -129,8 +180,14 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+        """The underlying array (shared, not copied; writes to it are not version-counted)."""
         return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(tensor)``: the values, without the graph."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -142,14 +199,21 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut off from the graph."""
-        return Tensor._wrap(self.data, False)
+        """The same data (and version counter), cut off from the graph."""
+        t = Tensor._wrap(self.data, False)
+        t._vc = self._shared_counter()
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
+        """Set ``requires_grad`` of a leaf in place (floating-point tensors only); returns self."""
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError(
+                f"requires_grad_: only leaf tensors can change requires_grad; this one was made "
+                f"by '{self._ctx.name}'. Use .detach() for a tensor without the graph"
+            )
         if requires_grad:
             _check_can_require_grad(self.data)
-        self.requires_grad = requires_grad
+        self.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self) -> None:
@@ -218,38 +282,66 @@ class Tensor:
         return _ops.Getitem.apply(self, index=_ops.normalize_index(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
+        if autograd.is_grad_enabled() and (self.requires_grad or _requires_grad(value)):
             raise RuntimeError(
-                f"setitem: in-place assignment to a tensor of shape {self.shape} that requires "
-                "grad would corrupt its gradient; do it under tg.no_grad() or on .data"
+                f"setitem: in-place assignment into a tensor of shape {self.shape} would lose "
+                "a gradient (one of the two requires grad); build the tensor with tg.where or "
+                "tg.concatenate, or assign under tg.no_grad()"
             )
-        self.data[_ops.normalize_index(index)] = getattr(value, "data", value)
+        self.data[_ops.normalize_index(index)] = _raw(value)
+        self._bump_version()
+
+    # in place when no gradient is involved (counted by the version counter); otherwise
+    # x += y records x + y as a new tensor, as the gradient needs
+    def _inplace(self, other: Any, op: Any, out_of_place: Any) -> Tensor:
+        if autograd.is_grad_enabled() and (self.requires_grad or _requires_grad(other)):
+            if self._ctx is None and self.requires_grad:
+                raise RuntimeError(
+                    f"a leaf tensor of shape {self.shape} that requires grad cannot be changed "
+                    "in place; do it under tg.no_grad() (as an optimizer does)"
+                )
+            return out_of_place(self, other)
+        op(self.data, _raw(self._coerce(other)))
+        self._bump_version()
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(other, operator.iadd, Tensor.__add__)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(other, operator.isub, Tensor.__sub__)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(other, operator.imul, Tensor.__mul__)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(other, operator.itruediv, Tensor.__truediv__)
 
     # comparisons give boolean tensors and never carry gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data == getattr(other, "data", other), False)
+        return Tensor._wrap(self.data == _raw(other), False)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data != getattr(other, "data", other), False)
+        return Tensor._wrap(self.data != _raw(other), False)
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data < getattr(other, "data", other), False)
+        return Tensor._wrap(self.data < _raw(other), False)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data <= getattr(other, "data", other), False)
+        return Tensor._wrap(self.data <= _raw(other), False)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data > getattr(other, "data", other), False)
+        return Tensor._wrap(self.data > _raw(other), False)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data >= getattr(other, "data", other), False)
+        return Tensor._wrap(self.data >= _raw(other), False)
 
     # logic on boolean (mask) tensors, which carry no gradient either
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data & getattr(other, "data", other), False)
+        return Tensor._wrap(self.data & _raw(other), False)
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data | getattr(other, "data", other), False)
+        return Tensor._wrap(self.data | _raw(other), False)
 
     def __invert__(self) -> Tensor:
         return Tensor._wrap(~self.data, False)

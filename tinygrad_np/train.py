@@ -49,8 +49,10 @@ class StopTraining(Exception):
 
 
 def _logit_accuracy(predictions: Any, targets: Any) -> float:
-    """Binary accuracy of logits (one output column): class 1 where the logit is above 0."""
-    return tg_metrics.accuracy((to_numpy(predictions) > 0).astype(np.int64), targets)
+    """Binary accuracy of logits (one output column): class 1 where the logit is above 0.
+
+    Passed on as probabilities 0.0 or 1.0, so the targets are checked to be 0 or 1."""
+    return tg_metrics.accuracy((to_numpy(predictions) > 0).astype(np.float64), targets)
 
 
 def _resolve_metrics(metrics: Sequence[str | Metric] | None, loss_fn: Any) -> list:
@@ -178,6 +180,24 @@ def _evaluate(model, loss_fn, loader, metrics, prefix: str = "") -> dict[str, fl
         model.train(was_training)
 
 
+def _check_scheduler(scheduler: Any, interval: str, optimizer: Any) -> None:
+    if interval not in ("epoch", "step"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'step', got {interval!r}")
+    if scheduler is None:
+        return
+    if not all(callable(getattr(scheduler, m, None)) for m in ("step", "state_dict",
+                                                                 "load_state_dict")):  # fmt: skip
+        raise TypeError(
+            f"fit: scheduler must have step(), state_dict() and load_state_dict() (a "
+            f"tg.optim.lr_scheduler schedule), got {type(scheduler).__name__}"
+        )
+    if getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError(
+            "fit: the scheduler schedules another optimizer than the one given; create it "
+            "with this optimizer"
+        )
+
+
 def _learning_rate(optimizer: Any) -> Any:
     lr = getattr(optimizer, "current_lr", None)
     if lr is None and getattr(optimizer, "param_groups", None):
@@ -207,6 +227,9 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    scheduler: Any = None,
+    scheduler_interval: str = "epoch",
+    checkpoint_metadata: dict[str, Any] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -221,6 +244,10 @@ def fit(
     ends the run after that epoch. ``checkpoint``: a path written every ``checkpoint_every``
     epochs and at the end; with ``resume=True`` an existing one is loaded first and training
     continues from its epoch up to ``epochs`` (the total), exactly as if never stopped.
+    ``scheduler`` (a ``tg.optim.lr_scheduler`` schedule of ``optimizer``) is stepped after
+    every epoch, or after every optimizer step with ``scheduler_interval="step"``; it is part
+    of the checkpoint, so a resumed run follows the same learning rates. The history's "lr"
+    is the rate of each epoch's last step. ``checkpoint_metadata`` is stored in the checkpoint.
 
     >>> import tinygrad_np as tg
     >>> _ = tg.manual_seed(0)
@@ -239,6 +266,9 @@ def fit(
         raise ValueError("fit: resume=True needs checkpoint=PATH to resume from")
     if checkpoint is not None:
         checkpoint = check_writable_path("fit", checkpoint)
+    _check_scheduler(scheduler, scheduler_interval, optimizer)
+    per_step = scheduler is not None and scheduler_interval == "step"
+    step_scheduler = scheduler.step if per_step else None
     loader = _as_loader("fit", data, batch_size, shuffle, seed)
     val_loader = None
     if val_data is not None:
@@ -250,7 +280,7 @@ def fit(
     history, done = History(), 0
     if resume and os.path.exists(checkpoint):
         state = read_checkpoint(checkpoint)
-        restore_checkpoint(state, checkpoint, model, optimizer, stateful)
+        restore_checkpoint(state, checkpoint, model, optimizer, stateful, scheduler)
         done = int(state["epoch"])
         history = History(state.get("history") or {})
 
@@ -258,18 +288,22 @@ def fit(
 
     def save(epoch: int) -> None:
         nonlocal saved
-        save_checkpoint(checkpoint, model, optimizer, epoch, stateful, history=history.as_dict())
+        save_checkpoint(checkpoint, model, optimizer, epoch, stateful, history=history.as_dict(),
+                        scheduler=scheduler, metadata=checkpoint_metadata)  # fmt: skip
         saved = epoch
 
     report = ProgressReport(progress, done, epochs, print_every)
     epoch = done
     try:
         for epoch in range(done + 1, epochs + 1):
-            logs = _train_epoch(model, loss_fn, optimizer, loader, resolved, regularization)
+            logs, lr = _train_epoch(
+                model, loss_fn, optimizer, loader, resolved, regularization, step_scheduler
+            )
             logs = {"epoch": epoch, **logs}
-            lr = _learning_rate(optimizer)
             if lr is not None:
                 logs["lr"] = lr
+            if scheduler is not None and step_scheduler is None:
+                scheduler.step()
             if val_loader is not None:
                 logs.update(_evaluate(model, loss_fn, val_loader, resolved, prefix="val_"))
             history.append(logs)
@@ -291,9 +325,11 @@ def fit(
     return history
 
 
-def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization) -> dict:
+def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization, step) -> tuple:
+    """The epoch's logs, and the learning rate of its last optimizer step."""
     model.train()
     epoch = _Epoch()
+    lr = None
     for batch in loader:
         X, y = _split("fit", batch)
         output = model(X)
@@ -305,6 +341,9 @@ def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization) -> 
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        lr = _learning_rate(optimizer)
+        if step is not None:
+            step()  # the scheduler, once per optimizer step
         epoch.add(
             output,
             y,
@@ -312,4 +351,4 @@ def _train_epoch(model, loss_fn, optimizer, loader, metrics, regularization) -> 
             data_loss=float(data_loss.item()),
             reg_loss=0.0 if reg_loss is None else float(reg_loss.item()),
         )
-    return epoch.results(metrics)
+    return epoch.results(metrics), lr

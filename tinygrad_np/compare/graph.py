@@ -107,12 +107,12 @@ def find_wrong_op(
 ) -> GraphReport:
     """Check every op in the graph of ``target`` and name the first whose backward is wrong.
 
-    ``target`` is a Tensor that has a graph (a loss, before any optimizer step changes the
-    parameters it was computed from) or a function, called on ``inputs`` (arrays become
-    float64 Tensors that require grad). Each node's backward is compared with central
-    differences of its own forward on its own inputs: op name, input index, element, and
-    the two values are reported for the first wrong one. Ops whose forward is random, or that
-    return no float output, are skipped and listed.
+    ``target`` is a Tensor that has a graph (a loss, before backward frees it and before any
+    optimizer step changes the parameters it was computed from) or a function, called on
+    ``inputs`` (arrays become float64 Tensors that require grad). Each node's backward is
+    compared with central differences of its own forward on its own inputs: op name, input
+    index, element, and the two values are reported for the first wrong one. Ops whose
+    forward is random, or that return no float output, are skipped and listed.
 
     >>> import numpy as np, tinygrad_np as tg
     >>> class Square(tg.Function):
@@ -138,6 +138,12 @@ def find_wrong_op(
             )
     report = GraphReport()
     nodes = [n for n in autograd.toposort(roots) if n._ctx is not None]
+    if any(n._ctx.freed for n in nodes):
+        raise ValueError(
+            "find_wrong_op: backward() already freed this graph's values; call find_wrong_op "
+            "before backward, pass retain_graph=True to backward, or give the function and "
+            "its inputs instead of the loss"
+        )
     for position, node in enumerate(nodes):
         ctx = node._ctx
         fn = type(ctx)

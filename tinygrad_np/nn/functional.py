@@ -1,10 +1,12 @@
 """Activations, dropout and losses as plain functions (``import tinygrad_np.nn.functional as F``).
 
-Each function is written with Tensor ops only, so its gradient comes from the engine. The
-modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one place per idea.
-Convolution, pooling, padding and the smooth activations (GELU, ELU, SELU, SiLU, softplus) are
-defined beside their ops (``tinygrad_np.ops.conv``, ``ops.pool``, ``ops.pad``,
-``ops.activations``) and offered here under PyTorch's names.
+Each function applies an op or is written with Tensor ops, so its gradient comes from the
+engine. The modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one
+place per idea (a Tensor method such as ``x.relu()`` applies the same op). Convolution,
+pooling, padding and the smooth activations (GELU, ELU, SELU, SiLU, softplus) are defined
+beside their ops (``tinygrad_np.ops.conv``, ``ops.pool``, ``ops.pad``, ``ops.activations``)
+and offered here under PyTorch's names; ``batch_norm``, ``layer_norm`` and ``embedding`` live
+beside their layers (``normalization.py``, ``embedding.py``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import numpy as np
 
 from tinygrad_np import ops
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np._checks import check_numeric
+from tinygrad_np.nn.embedding import embedding as embedding
+from tinygrad_np.nn.normalization import batch_norm as batch_norm
+from tinygrad_np.nn.normalization import layer_norm as layer_norm
 from tinygrad_np.ops import check_class_targets, check_reduction
 from tinygrad_np.ops.activations import elu, gelu, selu, silu, softplus  # noqa: F401
 from tinygrad_np.ops.conv import conv1d, conv2d  # noqa: F401
@@ -37,7 +43,7 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(tg.tensor([-1.0, 2.0]))
     Tensor([0., 2.], dtype=float32)
     """
-    return x.relu()
+    return ops.Relu.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -52,12 +58,12 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    return x.sigmoid()
+    return ops.Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return x.tanh()
+    return ops.Tanh.apply(x)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -67,12 +73,12 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     >>> softmax(tg.tensor([[0.0, 0.0]]))
     Tensor([[0.5, 0.5]], dtype=float32)
     """
-    return x.softmax(axis)
+    return ops.Softmax.apply(x, axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)) by log-sum-exp: finite even where softmax underflows to 0."""
-    return x.log_softmax(axis)
+    return ops.LogSoftmax.apply(x, axis=axis)
 
 
 # ================================ layers =====================================================
@@ -147,6 +153,7 @@ def _same_shape_target(name: str, x: Tensor, target: Any) -> Any:
     """Targets of exactly the predictions' shape, in their dtype (int targets would promote
     float32 to float64); a (n,) target against (n, 1) would silently broadcast to (n, n)."""
     t = to_numpy(target)
+    check_numeric(name, "target", t)
     if t.shape != x.shape:
         raise ValueError(
             f"{name}: target shape {t.shape} does not match input shape {x.shape} "

@@ -19,6 +19,7 @@ from tinygrad_np.tensor import Tensor
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     # writing into .data keeps the array (optimizers may hold it) and records no graph
     tensor.data[...] = values
+    tensor._bump_version()
     return tensor
 
 

@@ -366,6 +366,7 @@ class Module:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
         for name, value in values.items():
             targets[name][0].data[...] = value  # in place: same array, the tensor's dtype
+            targets[name][0]._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # --- modes and calling -------------------------------------------------------------------

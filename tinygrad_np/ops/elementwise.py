@@ -90,13 +90,13 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = array_module(x)
-        ctx.sign = xp.sign(x)
-        return xp.abs(x)
+        ctx.save_for_backward(x)
+        return array_module(x).abs(x)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.sign
+        (x,) = ctx.saved_tensors
+        return g * tnp.sign(x)
 
 
 class Relu(Function):
@@ -173,12 +173,13 @@ class Clip(Function):
             inside = x > min
         if max is not None:
             inside = inside & (x < max)
-        ctx.mask = inside
+        ctx.save_for_backward(inside)
         return array_module(x).clip(x, min, max)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.mask
+        (inside,) = ctx.saved_tensors
+        return g * inside
 
 
 class Cast(Function):
@@ -315,13 +316,13 @@ class _Pairwise(Function):
 
     @classmethod
     def forward(cls, ctx, x, y):
-        wins = x > y if cls.name == "maximum" else x < y
-        ctx.x_wins = wins + 0.5 * (x == y)
+        ctx.save_for_backward(x > y if cls.name == "maximum" else x < y, x == y)
         return getattr(array_module(x, y), cls.name)(x, y)  # xp.maximum or xp.minimum
 
     @staticmethod
     def backward(ctx, g):
-        w = ctx.x_wins.astype(g.dtype, copy=False)
+        wins, ties = ctx.saved_tensors
+        w = (wins + 0.5 * ties).astype(g.dtype, copy=False)  # the share of x
         return g * w, g * (1 - w)
 
 
@@ -353,12 +354,14 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, x, y):
         xp = array_module(x, y)
-        ctx.cond = xp.asarray(cond, dtype=bool)
-        return xp.where(ctx.cond, x, y)
+        cond = xp.asarray(cond, dtype=bool)
+        ctx.save_for_backward(cond)
+        return xp.where(cond, x, y)
 
     @staticmethod
     def backward(ctx, g):
-        return None, g * ctx.cond, g * ~ctx.cond
+        (cond,) = ctx.saved_tensors
+        return None, g * cond, g * ~cond
 
 
 def maximum(x: Any, y: Any) -> Tensor:

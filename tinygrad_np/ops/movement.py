@@ -212,12 +212,14 @@ class Getitem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.index = x.shape, index
+        ctx.shape = x.shape
+        ctx.save_for_backward(index)  # freed after backward: a boolean mask can be large
         return x[index]
 
     @staticmethod
     def backward(ctx, g):
-        return tnp.scatter_add(g, ctx.shape, ctx.index)
+        (index,) = ctx.saved_tensors
+        return tnp.scatter_add(g, ctx.shape, index)
 
 
 class Gather(Getitem):
@@ -279,7 +281,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, g, shape, index):
-        ctx.index = index
+        ctx.save_for_backward(index)
         xp = array_module(g)
         out = xp.zeros(shape, dtype=g.dtype)
         if _is_advanced(index):
@@ -290,7 +292,8 @@ class ScatterAdd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g[ctx.index]
+        (index,) = ctx.saved_tensors
+        return g[index]
 
 
 class Concatenate(Function):

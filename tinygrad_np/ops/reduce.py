@@ -67,13 +67,14 @@ class _Extremum(Function):
         ctx.shape, ctx.axis = x.shape, axes(cls.name, axis, x.shape)
         z = getattr(x, cls.name)(axis=ctx.axis, keepdims=True)  # x.max or x.min
         mask = x == z
-        ctx.weights = mask / mask.sum(axis=ctx.axis, keepdims=True, dtype=x.dtype)
+        ctx.save_for_backward(mask, mask.sum(axis=ctx.axis, keepdims=True))  # ties share
         return z if keepdims else z.squeeze(ctx.axis)
 
     @staticmethod
     def backward(ctx, g):
+        mask, ties = ctx.saved_tensors
         g = g.reshape(keepdims_shape(ctx.shape, ctx.axis))
-        return g * ctx.weights.astype(g.dtype, copy=False)
+        return g * mask / ties.astype(g.dtype)
 
 
 class Max(_Extremum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np import sampling
+from tinygrad_np._checks import check_class_targets, check_reduction
 from tinygrad_np.backend import array_module
 from tinygrad_np.function import Function
 from tinygrad_np.ops import tnp
@@ -88,8 +89,8 @@ class CrossEntropy(Function):
         else:
             rows = None
             losses = -(target * (shifted - xp.log(total))).sum(axis=-1)
-        ctx.reduction, ctx.target, ctx.rows = reduction, target, rows
-        ctx.save_for_backward(logits, e / total)
+        ctx.reduction = reduction
+        ctx.save_for_backward(logits, e / total, target, rows)
         if reduction == "mean":
             return losses.sum() / n
         if reduction == "sum":
@@ -102,59 +103,17 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        logits, probs = ctx.saved_tensors
+        logits, probs, target, rows = ctx.saved_tensors
         n = logits.shape[0]
         if ctx.reduction == "none":
             scale = g.reshape((-1, 1))
         else:
             scale = g / n if ctx.reduction == "mean" else g
         grad = probs * scale  # (softmax - onehot) * scale, with one allocation for labels
-        if ctx.rows is None:
-            return grad - ctx.target * scale, None
+        if rows is None:
+            return grad - target * scale, None
         at = scale if scale.ndim == 0 else scale[:, 0]
-        return tnp.subtract_at(grad, (ctx.rows, ctx.target), at), None
-
-
-def check_reduction(name: str, reduction: str) -> str:
-    """A loss's ``reduction`` argument, or a ValueError naming the loss."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    return reduction
-
-
-def check_class_targets(name: str, x: Tensor, target: Any) -> Any:
-    """Integer labels (N,) in [0, C) or one-hot (N, C), checked against predictions (N, C).
-
-    Every classification loss calls this, so a bad label gets the same clear error anywhere.
-    """
-    t = target.data if isinstance(target, Tensor) else array_module(x.data).asarray(target)
-    if x.ndim != 2:
-        raise ValueError(f"{name}: input must have shape (N, C), got {x.shape}")
-    n, c = x.shape
-    if t.ndim == 1:
-        if t.dtype.kind not in "iu":
-            raise ValueError(
-                f"{name}: class labels must be integers, got dtype {t.dtype} "
-                "(convert with y.astype(int), or pass one-hot targets of shape (N, C))"
-            )
-        if t.shape[0] != n:
-            raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
-        # A wrong label must not wrap around. Viewed as unsigned, a negative label is huge, so
-        # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper).
-        unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
-        if n and array_module(t).maximum.reduce(unsigned) >= c:
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(
-                f"{name}: label {bad} is out of range for {c} classes (labels must be in "
-                f"[0, {c - 1}])"
-            )
-        return t
-    if t.shape != x.shape:
-        raise ValueError(
-            f"{name}: one-hot targets of shape {t.shape} do not match input {x.shape} "
-            "(integer labels must be 1-D)"
-        )
-    return t.astype(x.dtype, copy=False)
+        return tnp.subtract_at(grad, (rows, target), at), None
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -40,6 +40,13 @@ def log(x: Any) -> Any:
     return x.log() if isinstance(x, Tensor) else array_module(x).log(x)
 
 
+def sign(x: Any) -> Any:
+    """-1, 0 or 1; a constant of the graph (its derivative is 0 wherever it has one)."""
+    data = x.data if isinstance(x, Tensor) else x
+    s = array_module(data).sign(data)
+    return Tensor._wrap(s, False) if isinstance(x, Tensor) else s
+
+
 def sin(x: Any) -> Any:
     return x.sin() if isinstance(x, Tensor) else array_module(x).sin(x)
 

@@ -190,6 +190,7 @@ class Optimizer:
                     if state is None:
                         state = states[index] = {}
                     update(p.data, grad, state, group, lr)
+                    p._bump_version()  # a graph that saved p before this step is now stale
                 index += 1
         self.iterations += 1
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import autograd
+from tinygrad_np.backend import Freed
 from tinygrad_np.tensor import Tensor
 
 
@@ -32,6 +33,8 @@ def summarize(array: Any) -> str:
     >>> summarize(np.array([1.0, 2.0])), summarize(np.arange(10.0))
     ('[1, 2]', 'mean 4.5 in [0, 9]')
     """
+    if isinstance(array, Freed):  # backward(retain_graph=True) keeps the values
+        return "freed by backward"
     a = np.asarray(array)
     if a.size == 0:
         return "empty"
