@@ -84,6 +84,16 @@ def test_float32_stays_float32_and_the_input_needs_no_gradient():
     assert w.grad.dtype == np.float32 and x.grad is None
 
 
+def test_an_empty_batch_gives_an_empty_output_and_zero_weight_gradients():
+    x = tg.Tensor(np.zeros((0, 2, 5, 5)), requires_grad=True)
+    w = tg.Tensor(RNG.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    out = F.conv2d(x, w, padding=1, groups=2)
+    assert out.shape == tuple(TF.conv2d(torch.zeros(0, 2, 5, 5), torch.zeros(4, 1, 3, 3),
+                                        padding=1, groups=2).shape)  # fmt: skip
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 5) and not w.grad.numpy().any()
+
+
 def test_the_conv_step_never_scatters_with_add_at():
     """col2im is one strided sum per kernel position: np.add.at would be slower by far."""
     wrap = lambda a: tg.Tensor._wrap(Recorded(np.asarray(a, dtype=np.float64)), True)  # noqa: E731

@@ -242,7 +242,8 @@ def im2col(x: Any, kernel: tuple, stride: tuple, pads: Pairs, dilation: tuple, g
     windows = tnp.unfold(x, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
     order = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))  # (C, *kernel, N, *out)
     cols = windows.transpose(order)
-    return cols.reshape((groups, -1, prod(cols.shape[n + 1 :])))
+    rows = cols.shape[0] // groups * prod(kernel)  # named, not -1: an empty batch is fine
+    return cols.reshape((groups, rows, prod(cols.shape[n + 1 :])))
 
 
 class Conv2d(Function):
@@ -285,7 +286,9 @@ class Conv2d(Function):
         ctx.geometry, ctx.x_shape = (kernel, stride, pads, dilation, groups), x.shape
         cols = im2col(x, kernel, stride, pads, dilation, groups)
         o = weight.shape[0]
-        z = (weight.reshape((groups, o // groups, -1)) @ cols).reshape((o, x.shape[0]) + out)
+        z = (weight.reshape((groups, o // groups, cols.shape[1])) @ cols).reshape(
+            (o, x.shape[0]) + out
+        )
         if bias is not None:
             z += bias.reshape((o,) + (1,) * (n + 1))  # z is fresh: add in place
         ctx.save_for_backward(weight, cols)
@@ -300,11 +303,11 @@ class Conv2d(Function):
         weight, cols = ctx.saved_tensors
         kernel, stride, pads, dilation, groups = ctx.geometry
         needs, n, o = ctx.needs_input_grad, len(kernel), weight.shape[0]
-        gk = g.swapaxes(0, 1).reshape((groups, o // groups, -1))  # (groups, O/groups, N*L)
+        gk = g.swapaxes(0, 1).reshape((groups, o // groups, cols.shape[2]))  # (G, O/G, N*L)
         gw = (gk @ cols.swapaxes(-1, -2)).reshape(weight.shape) if needs[1] else None
         gx = None
         if needs[0]:
-            gcols = weight.reshape((groups, o // groups, -1)).swapaxes(-1, -2) @ gk
+            gcols = weight.reshape((groups, o // groups, cols.shape[1])).swapaxes(-1, -2) @ gk
             batch, c = ctx.x_shape[:2]
             gcols = gcols.reshape((c, *kernel, batch, *g.shape[2:]))  # as im2col laid it out
             windows = gcols.transpose((n + 1, 0, *range(n + 2, 2 * n + 2), *range(1, n + 1)))
