@@ -105,6 +105,37 @@ def test_the_conv_step_never_scatters_with_add_at():
     assert x.grad is not None and LOG and not [c for c in LOG if c.endswith(".at")]
 
 
+def test_every_backward_of_a_small_cnn_matches_finite_differences_in_its_graph():
+    """find_wrong_op checks each node with the arrays it really saw (conv2d's output is a
+    transposed view, which the next op must handle)."""
+    x, w, b = RNG.standard_normal((2, 1, 6, 6)), RNG.standard_normal((3, 1, 3, 3)), RNG.random(3)
+
+    def net(x, w, b):
+        h = F.max_pool2d(F.gelu(F.conv2d(x, w, b, padding=1)), 2)
+        h = F.avg_pool2d(F.pad(F.silu(h), (1, 1, 0, 1), mode="reflect"), 2, 1)
+        return F.softplus(h).logsumexp()
+
+    report = tg.find_wrong_op(net, [x, w, b])
+    assert report.ok, str(report)
+    assert {"conv2d", "gelu", "max_pool2d", "avg_pool2d", "logsumexp"} <= {
+        c.op for c in report.checks
+    }
+
+    class Halved(tg.Function):
+        """z = 2 x;  dz/dx = 2 (but backward says 1)"""
+
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    report = tg.find_wrong_op(lambda x, w: Halved.apply(F.conv2d(x, w)).sum(), [x, w])
+    assert not report.ok and report.first_wrong.op == "halved"  # named, on a transposed input
+
+
 @given(data=st.data())
 def test_unfold_and_fold_are_adjoint(data):
     """<unfold(x), y> = <x, fold(y)>: fold is unfold's transpose, so each is the other's

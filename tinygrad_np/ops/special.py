@@ -102,16 +102,14 @@ def _erfc_of_large(a: Any) -> Any:
         return s * xp.exp(small) * xp.exp(-h * h)
 
 
-def _put_large(out: Any, x: Any, fill: Any) -> Any:
-    """``out`` with ``fill(x_i, erfc(|x_i|))`` written where |x_i| >= 1. Index arrays, not
-    boolean masks: gathering by a random mask costs more than a polynomial."""
-    xp = array_module(x)
-    out = xp.asarray(out)  # arithmetic on a 0-d array gives a NumPy scalar
-    flat = x.reshape(-1)
+def _put_large(out: Any, flat: Any, fill: Any) -> Any:
+    """``out`` (1-D) with ``fill(x_i, erfc(|x_i|))`` written where |x_i| >= 1. Index arrays,
+    not boolean masks: gathering by a random mask costs more than a polynomial."""
+    xp = array_module(flat)
     at = xp.flatnonzero(xp.abs(flat) >= 1)
     if at.size:
         xs = flat.take(at)
-        out.reshape(-1).put(at, fill(xs, _erfc_of_large(xp.abs(xs))))  # a view: out is fresh
+        out.put(at, fill(xs, _erfc_of_large(xp.abs(xs))))
     return out
 
 
@@ -121,10 +119,12 @@ BLOCK = 1 << 16
 
 
 def _blockwise(fn: Any, x: Any) -> Any:
-    """``fn`` (elementwise) applied to ``x`` a block of ``BLOCK`` elements at a time."""
-    if x.size <= BLOCK:
-        return fn(x)
+    """``fn`` (elementwise, of a 1-D array) applied to ``x`` a block of ``BLOCK`` elements at
+    a time. Flat first: a view when ``x`` is contiguous, else a contiguous copy, so ``fn``
+    may write into its fresh results by position."""
     flat = x.reshape(-1)
+    if flat.size <= BLOCK:
+        return fn(flat).reshape(x.shape)
     first = fn(flat[:BLOCK])
     out = array_module(x).empty(flat.shape, dtype=first.dtype)
     out[:BLOCK] = first
