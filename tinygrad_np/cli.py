@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--plot", metavar="PATH",
         help="save training curves to PATH and the test set's decision regions to "
              "PATH with '_boundary' before the extension (needs matplotlib)")  # fmt: skip
+    add("--animate", metavar="PATH",
+        help="save an animated GIF of the training data's decision regions and the loss "
+             "as training goes (needs matplotlib and Pillow)")  # fmt: skip
     add("--no-progress", action="store_true", help="no progress bar or progress lines")
     add("--print-every", type=positive_int,
         help="without a progress bar, print a line every N epochs "
@@ -174,7 +177,7 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         parser.error(f"--momentum applies to --optimizer sgd or momentum, not {args.optimizer}")
     if args.resume and not args.save:
         parser.error("--resume needs --save PATH (the checkpoint to continue from)")
-    for flag, path in (("--save", args.save), ("--plot", args.plot)):
+    for flag, path in (("--save", args.save), ("--plot", args.plot), ("--animate", args.animate)):
         if path is not None:
             try:
                 check_writable_path(flag, path)
@@ -188,6 +191,17 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             parser.error(
                 f"--plot needs tinygrad_np.viz and matplotlib ({error}); install them with "
                 f"pip install tinygrad-np[viz], or leave out --plot"
+            )
+    if args.animate is not None:
+        if not args.animate.lower().endswith(".gif"):
+            parser.error(f"--animate writes a GIF: give a path ending in .gif, not {args.animate}")
+        try:
+            for module in ("matplotlib", "PIL", "tinygrad_np.viz"):
+                importlib.import_module(module)
+        except ImportError as error:
+            parser.error(
+                f"--animate needs tinygrad_np.viz, matplotlib and Pillow ({error}); install "
+                f"them with pip install tinygrad-np[viz], or leave out --animate"
             )
 
 
@@ -215,6 +229,10 @@ def train_command(args: argparse.Namespace) -> int:
     loss_fn = nn.CrossEntropyLoss()
     print(_describe(args, optimizer, len(X)), flush=True)
 
+    animation = None
+    if args.animate:
+        viz = importlib.import_module("tinygrad_np.viz")
+        animation = viz.TrainingAnimation(model, X, y, epochs=args.epochs)
     start = time.perf_counter()
     history = fit(
         model,
@@ -228,6 +246,7 @@ def train_command(args: argparse.Namespace) -> int:
         print_every=args.print_every,
         checkpoint=args.save,
         resume=args.resume,
+        callbacks=None if animation is None else [animation],
     )
     seconds = time.perf_counter() - start
 
@@ -241,6 +260,9 @@ def train_command(args: argparse.Namespace) -> int:
           f"({len(X_test)} held-out samples, seed {args.seed + 1})")  # fmt: skip
     if args.save:
         print(f"checkpoint saved to {args.save}")
+    if animation is not None:
+        animation.save(args.animate)
+        print(f"animation ({len(animation)} frames) saved to {args.animate}")
     if args.plot:
         viz = importlib.import_module("tinygrad_np.viz")
         curves = history.as_dict()
