@@ -10,6 +10,8 @@ number; where they do not, it shows the lowest and highest value measured.
     python scripts/readme_numbers.py                 # print the table and the command's lines
     python scripts/readme_numbers.py --write README.md
     python scripts/readme_numbers.py --kernels Haswell --threads 1 --epochs 3 --only spiral_sgd
+    python scripts/readme_numbers.py --save runs.json    # keep the raw measurements
+    python scripts/readme_numbers.py --load runs.json --write README.md   # no re-run
 
 ``--write`` replaces what lies between the ``<!-- readme-numbers:NAME -->`` and
 ``<!-- /readme-numbers:NAME -->`` markers (NAME: ``examples`` and ``cli``).
@@ -18,6 +20,7 @@ number; where they do not, it shows the lowest and highest value measured.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -163,9 +166,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, help="override every run's epochs (a quick look)")
     parser.add_argument("--only", type=lambda s: s.split(","), help="examples to run")
     parser.add_argument("--write", type=Path, metavar="README", help="update the file's blocks")
+    parser.add_argument("--save", type=Path, metavar="JSON", help="write the raw measurements")
+    parser.add_argument("--load", type=Path, metavar="JSON", help="use saved measurements")
     args = parser.parse_args(argv)
 
-    results, cli, configs = measure(args)
+    if args.load:
+        saved = json.loads(args.load.read_text(encoding="utf-8"))
+        results, cli, configs, args.epochs = (saved[k] for k in ("examples", "cli", "configs",
+                                                                  "epochs"))  # fmt: skip
+    else:
+        results, cli, configs = measure(args)
+    if args.save:
+        raw = {"examples": results, "cli": cli, "configs": configs, "epochs": args.epochs}
+        args.save.write_text(json.dumps(raw, indent=1), encoding="utf-8")
     table = examples_table(results, args.epochs)
     print(f"configurations (kernel/threads): {', '.join(configs)}\n")
     print(table)

@@ -171,11 +171,16 @@ def test_with_ipywidgets_a_slider_moves_through_the_frames(monkeypatch):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"].count("<svg") == 4  # for pages without a live kernel
     box = steps.widget()
-    (controls, view) = box.children
-    slider = next(c for c in controls.children if isinstance(c, widgets.IntSlider))
-    assert (slider.min, slider.max) == (1, 4) and "step 1 of 4" in view.value
-    slider.value = 3
-    assert "step 3 of 4" in view.value
+    (controls, stack) = box.children
+    play, slider = controls.children
+    assert isinstance(slider, widgets.SelectionSlider) and isinstance(stack, widgets.Stack)
+    assert [label for label, _ in slider.options] == [f"{k} of 4" for k in range(1, 5)]
+    assert ["step 2 of 4" in page.value for page in stack.children] == [0, 1, 0, 0]
+    assert (play.min, play.max, stack.selected_index) == (0, 3, 0)
+    linked = {
+        (link.source[0], link.source[1], link.target[0], link.target[1]) for link in box.links
+    }
+    assert linked == {(play, "value", slider, "index"), (slider, "index", stack, "selected_index")}
 
 
 def test_the_dot_text_needs_no_graphviz_and_rendering_says_what_is_missing(monkeypatch):
@@ -194,3 +199,5 @@ def test_backward_steps_refuses_what_backward_refuses():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="scalar|gradient"):
         viz.backward_steps(x * 2)  # non-scalar without a gradient
+    with pytest.raises(ValueError, match="backward_steps: the tensor is a leaf"):
+        viz.backward_steps(tg.tensor(1.0, requires_grad=True))

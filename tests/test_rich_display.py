@@ -36,6 +36,7 @@ def test_plots_display_as_png_images_without_any_magic():
         viz.plot_decision_boundary(lambda t: t, X, [0, 1], resolution=10),
         viz.plot_decision_boundaries({"a": lambda t: t}, X, [0, 1], resolution=10),
         viz.plot_histories({"a": {"loss": [1.0, 0.5]}}),
+        viz.plot_data(X, [0, 1]),
     ]
     for fig in figures:
         data = jupyter_formats(fig)

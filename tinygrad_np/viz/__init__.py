@@ -5,7 +5,7 @@
 - ``trace(loss)``: runs backward and tabulates every chain-rule step (an HTML table in Jupyter).
 - ``backward_steps(loss)``: runs backward and gives one picture per op, in backward order (a
   slider in Jupyter; ``save_gif``, ``save_svgs``).
-- ``plot_history(history)``, ``plot_histories({name: history})``,
+- ``plot_data(X, y)``, ``plot_history(history)``, ``plot_histories({name: history})``,
   ``plot_decision_boundary(model, X, y)``, ``plot_decision_boundaries({name: model}, X, y)``:
   matplotlib figures, shown inline in Jupyter without any magic.
 - ``animate_training(...)`` / ``TrainingAnimation``: the decision regions and the loss curve
@@ -22,6 +22,7 @@ from tinygrad_np.viz.animate import TrainingAnimation, animate_training
 from tinygrad_np.viz.graph import draw_graph, to_dot
 from tinygrad_np.viz.modules import ModuleCall, record_modules
 from tinygrad_np.viz.plots import (
+    plot_data,
     plot_decision_boundaries,
     plot_decision_boundary,
     plot_histories,
@@ -41,6 +42,7 @@ __all__ = [
     "animate_training",
     "backward_steps",
     "draw_graph",
+    "plot_data",
     "plot_decision_boundaries",
     "plot_decision_boundary",
     "plot_histories",

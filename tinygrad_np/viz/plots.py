@@ -68,6 +68,16 @@ def _history_dict(history: Any) -> dict[str, list]:
     return {str(k): list(v) for k, v in history.items() if np.ndim(v) == 1 and len(v)}
 
 
+def _title(metric: str) -> str:
+    """``val_loss`` -> "validation loss", ``lr`` -> "learning rate"."""
+    prefix = "validation " if metric.startswith("val_") else ""
+    base = metric.removeprefix("val_")
+    return prefix + ("learning rate" if base in _LR_KEYS else base.replace("_", " "))
+
+
+_LINESTYLES = ["-", "--", ":", "-."]
+
+
 def _panels(metrics: list[str]) -> list[tuple[str, list[str]]]:
     """Group each metric with its validation twin: loss first, learning rate last."""
     groups: dict[str, list[str]] = {}
@@ -115,7 +125,7 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
                 markersize=3,
                 label="validation" if val else "training",
             )
-        title = "learning rate" if base in _LR_KEYS else base.replace("_", " ")
+        title = _title(base)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.25
@@ -310,7 +320,7 @@ def plot_histories(
     fig = figure_class(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     everything = []
-    for label, history in histories.items():
+    for k, (label, history) in enumerate(histories.items()):
         data = _history_dict(history)
         if metric not in data:
             raise ValueError(
@@ -319,20 +329,49 @@ def plot_histories(
         values = np.array([np.nan if v is None else float(v) for v in data[metric]])
         epochs = data.get("epoch")
         x = np.asarray(epochs) if epochs and len(epochs) == len(values) else None
-        ax.plot(np.arange(1, len(values) + 1) if x is None else x, values, label=str(label))
+        x = np.arange(1, len(values) + 1) if x is None else x
+        style = _LINESTYLES[k % len(_LINESTYLES)]  # runs that coincide stay visible
+        ax.plot(x, values, label=str(label), linestyle=style, linewidth=1.4)
         everything.append(values[np.isfinite(values)])
     finite = np.concatenate(everything)
     if log is None:
-        log = "loss" in metric and finite.size and finite.min() > 0
+        log = ("loss" in metric or metric in _LR_KEYS) and finite.size and finite.min() > 0
         log = bool(log and finite.max() > 20 * finite.min())
     if log:
         ax.set_yscale("log")
     else:
         ax.ticklabel_format(axis="y", useOffset=False)
-    ax.set_title(metric.replace("_", " "))
+    ax.set_title(_title(metric))
     ax.set_xlabel("epoch")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def plot_data(
+    X: Any, y: Any, path: str | os.PathLike | None = None, title: str = "the data"
+) -> Any:
+    """The points of a 2-D classification data set, coloured by class (look before you fit).
+
+    >>> import numpy as np
+    >>> fig = plot_data(np.array([[0.0, 1.0], [1.0, 0.0]]), [0, 1])
+    >>> fig.axes[0].get_title()
+    'the data: 2 points, 2 classes'
+    """
+    figure_class = _figure_class("plot_data")
+    X, labels = _check_points("plot_data", X, y, resolution=2)
+    n = int(labels.max()) + 1
+    fig = figure_class(figsize=(5.5, 4.8), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=colormap(n), vmin=-0.5, vmax=n - 0.5,
+               s=22 if len(X) <= 500 else 8, edgecolors="black", linewidths=0.4)  # fmt: skip
+    ax.set_title(f"{title}: {len(X)} points, {n} classes")
+    ax.set_xlabel("X[:, 0]")
+    ax.set_ylabel("X[:, 1]")
+    ax.set_aspect("equal", adjustable="datalim")
+    _class_legend(ax, n)
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tinygrad_np import autograd
 from tinygrad_np.tensor import Tensor
 from tinygrad_np.viz.graph import _STYLE, Drawing, build
 from tinygrad_np.viz.nodes import NORM_NOTE, GraphIndex, summarize_grad
@@ -152,16 +153,24 @@ class BackwardSteps:
         return self.html()
 
     def widget(self) -> Any:
-        """An ipywidgets box: a play button and a slider over the frames, and the frame."""
+        """An ipywidgets box: a play button and a slider over the frames, and the frame.
+
+        The slider, the play button and the frames are linked in the browser (``jslink``),
+        so the controls also work on a page saved with its widget state, without a kernel.
+        """
         import ipywidgets as widgets
 
-        pictures = [frame.html() for frame in self.frames]  # render once, slide freely
-        slider = widgets.IntSlider(value=1, min=1, max=len(self), description="step")
-        play = widgets.Play(value=1, min=1, max=len(self), interval=1500)
-        widgets.jslink((play, "value"), (slider, "value"))
-        view = widgets.HTML(pictures[0])
-        slider.observe(lambda change: setattr(view, "value", pictures[change["new"] - 1]), "value")
-        return widgets.VBox([widgets.HBox([play, slider]), view])
+        pictures = [widgets.HTML(frame.html()) for frame in self.frames]  # rendered once
+        stack = widgets.Stack(pictures, selected_index=0)
+        labels = [(f"{f.number} of {f.total}", f.number - 1) for f in self.frames]
+        slider = widgets.SelectionSlider(options=labels, value=0, description="step")
+        play = widgets.Play(value=0, min=0, max=len(self) - 1, interval=1500)
+        box = widgets.VBox([widgets.HBox([play, slider]), stack])
+        box.links = [  # kept so they can be inspected; the browser does the work
+            widgets.jslink((play, "value"), (slider, "index")),
+            widgets.jslink((slider, "index"), (stack, "selected_index")),
+        ]
+        return box
 
     def show(self, widget: bool | None = None) -> None:
         """Display in Jupyter: a slider (``widget=True``, the default when ipywidgets is
@@ -170,16 +179,16 @@ class BackwardSteps:
 
         if widget is None:
             try:
-                import ipywidgets  # noqa: F401
+                import ipywidgets
             except ImportError:
                 widget = False
             else:
-                widget = True
+                widget = hasattr(ipywidgets, "Stack")  # ipywidgets 8 or later
         if not widget:
             display(HTML(self.html()))
             return
         bundle = dict(self.widget()._repr_mimebundle_())
-        bundle["text/html"] = self.html()  # what a page without a live kernel shows
+        bundle["text/html"] = self.html()  # for viewers that cannot show widgets
         display(bundle, raw=True)
 
     def _ipython_display_(self) -> None:
@@ -192,8 +201,13 @@ class BackwardSteps:
             from PIL import Image
         except ImportError as e:
             raise ImportError("save_gif needs Pillow: pip install tinygrad-np[viz]") from e
-        graphs = [Image.open(io.BytesIO(f.png())).convert("RGB") for f in self]
-        captions = [Image.open(io.BytesIO(_caption_png(f.caption))).convert("RGB") for f in self]
+
+        def opaque(png: bytes) -> Any:  # Graphviz leaves the margins transparent
+            image = Image.open(io.BytesIO(png)).convert("RGBA")
+            return Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+
+        graphs = [opaque(f.png()).convert("RGB") for f in self]
+        captions = [opaque(_caption_png(f.caption)).convert("RGB") for f in self]
         width = max(im.width for im in graphs + captions)
         height = max(im.height for im in graphs) + max(im.height for im in captions)
         frames = []
@@ -256,6 +270,12 @@ def backward_steps(
     >>> print(steps[1].caption[-1])
     x: 2 gradients arrive (from mul#1 input 0, from mul#1 input 1); they add up to grad: [2, 4]
     """
+    autograd._seeds("backward_steps", [tensor], [gradient], False)  # backward's own checks
+    if tensor._ctx is None:
+        raise ValueError(
+            "backward_steps: the tensor is a leaf (no op made it), so backward has no steps; "
+            "call it on the result of some ops, such as a loss"
+        )
     tr = trace(tensor, gradient, retain_graph=retain_graph, names=names)
     index = GraphIndex(tensor, names)
     drawing = build(
