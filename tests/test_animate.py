@@ -126,3 +126,11 @@ def test_the_walkthrough_suggests_settings_whose_loss_falls_steadily(tmp_path, c
     losses = example.main(tmp_path / "suggested", **example.SPIRAL_SETTINGS)
     assert all(b < a for a, b in zip(losses, losses[1:])), losses  # no oscillation
     assert losses[-1] < 0.3
+
+
+def test_without_matplotlib_the_animation_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    model = nn.Sequential(nn.Linear(2, 3))
+    with pytest.raises(ImportError, match=r"TrainingAnimation needs matplotlib: pip install"):
+        viz.TrainingAnimation(model, np.zeros((3, 2)), [0, 1, 2], epochs=3)

@@ -16,7 +16,7 @@ from tinygrad_np import viz
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot program is not installed")
-VISIBLE = re.compile(r'<FONT COLOR="#b91c1c">([^<]*)</FONT>')
+VISIBLE = re.compile(r'<FONT COLOR="#b91c1c">([^<]*)</FONT>')  # text known in that frame
 
 
 def readme_example():
@@ -60,7 +60,7 @@ def test_gradients_become_visible_exactly_when_they_are_known():
     assert "grad: [[4, 0], [1, 0]]" not in " ".join(known[2])  # w: not before matmul ran
     assert known[3].count("grad: [[4, 0], [1, 0]]") == 2  # on w's edge and on w itself
     assert "grad: [2, 0]" in node_line(steps[2].source, "b")  # b is done once add ran
-    assert "transparent" in node_line(steps[1].source, "b")
+    assert "#fe01fe00" in node_line(steps[1].source, "b")  # drawn, invisible
 
 
 def test_the_op_being_processed_is_highlighted_and_only_it():
@@ -132,6 +132,9 @@ def test_gif_and_svg_exports(tmp_path):
     gif = steps.save_gif(tmp_path / "steps.gif")
     with Image.open(gif) as image:
         assert image.n_frames == 4 and image.width > 300
+    first = steps[0].svg()
+    hidden = [line for line in first.splitlines() if "<text" in line and "[[4, 0], [1, 0]]" in line]
+    assert hidden and all('fill="none"' in line for line in hidden)  # w's grad: not yet
     svgs = steps.save_svgs(tmp_path / "frames")
     assert [p.name for p in svgs] == [f"step_0{k}.svg" for k in range(1, 5)]
     text = svgs[2].read_text()

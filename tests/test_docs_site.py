@@ -58,7 +58,7 @@ def test_the_navigation_has_every_reference_page_and_notebook():
     assert sorted(Path(p).name for p in re.findall(r"notebooks/\S+\.ipynb", config)) == notebooks
     for name in notebooks:  # the site reads them through docs/notebooks
         assert (ROOT / "docs" / "notebooks" / name).resolve() == (ROOT / "notebooks" / name)
-    assert "mkdocs-jupyter" in config and "execute: true" in config
+    assert "mkdocs-jupyter" in config and "docs/_ext/execute_notebooks.py" in config
     assert "docs/_ext/doctest_blocks.py:DoctestBlocks" in config
 
 

@@ -25,7 +25,9 @@ from tinygrad_np.viz.nodes import NORM_NOTE, GraphIndex, summarize_grad
 from tinygrad_np.viz.trace import BackwardTrace, trace
 
 _NOW = 'shape=box, style="rounded,filled,bold", fillcolor="#fdba74", color="#c2410c", penwidth=3'
-_KNOWN, _HIDDEN = "#b91c1c", "transparent"
+# Text not known yet is drawn in a colour with zero alpha: invisible in PNGs; Graphviz's SVG
+# writer drops the alpha, so SVGs get fill="none" for that colour instead (_svg).
+_KNOWN, _HIDDEN = "#b91c1c", "#fe01fe00"
 KEY = f"orange: the op backward is at; red: gradients known so far (norm = {NORM_NOTE})"
 
 
@@ -65,9 +67,9 @@ class BackwardFrame:
     def svg(self, caption: bool = False) -> str:
         """The frame rendered as SVG text (needs Graphviz)."""
         if caption:
-            return _render(self.dot(caption=True), "svg").decode("utf-8")
+            return _svg(self.dot(caption=True))
         if self._svg is None:
-            self._svg = _render(self.source, "svg").decode("utf-8")
+            self._svg = _svg(self.source)
         return self._svg
 
     def png(self, caption: bool = False, dpi: int = 96) -> bytes:
@@ -90,6 +92,11 @@ class BackwardFrame:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _svg(source: str) -> str:
+    text = _render(source, "svg").decode("utf-8")
+    return text.replace(f'fill="{_HIDDEN[:7]}"', 'fill="none"')
 
 
 def _caption_png(lines: list[str]) -> bytes:
