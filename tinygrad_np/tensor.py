@@ -168,6 +168,12 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: shape, dtype, grad_fn and the values as a table."""
+        from tinygrad_np.viz.html import tensor_html
+
+        return tensor_html(self)
+
     def __bool__(self) -> bool:
         return bool(self.data)
 
