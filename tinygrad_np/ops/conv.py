@@ -175,7 +175,7 @@ class Fold(Function):
         # Windows that never overlap (pooling) are written, not added; if they also cover
         # every pixel, the image needs no zeros first.
         apart = all(d == 1 and s >= k for k, s, d in zip(kernel_size, stride, dilation))
-        cover = apart and all(n == w * k == w * s for n, w, k, s in
+        cover = apart and all(side == w * k == w * s for side, w, k, s in
                               zip(size, windows, kernel_size, stride))  # fmt: skip
         xp = array_module(cols)
         z = (xp.empty if cover else xp.zeros)(lead + tuple(size), dtype=cols.dtype)
