@@ -10,7 +10,11 @@ import pytest
 NEEDS = {
     "tinygrad_np.viz.graph.draw_graph": "graphviz",
     "tinygrad_np.viz.plots": "matplotlib",
+    "tinygrad_np.viz.animate.TrainingAnimation": "matplotlib",
+    "tinygrad_np.viz.animate.animate_training": "matplotlib",
     "tinygrad_np.data.load_digits": "sklearn",
+    "tinygrad_np.io_safetensors": "safetensors",
+    "tinygrad_np.interop": "torch",
 }
 
 

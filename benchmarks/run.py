@@ -268,7 +268,7 @@ def _counts(text: str) -> list[int]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repeats, small chain: seconds")
-    p.add_argument("--workloads", default="a,b,c,d", help="letters or names, e.g. a,b or mlp")
+    p.add_argument("--workloads", default="a,b,c,d,e", help="letters or names, e.g. a,b or mlp")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--profile", metavar="WORKLOAD", help="cProfile one workload's steps")
     p.add_argument("--steps", type=int, default=200, help="steps to profile (default 200)")
@@ -338,7 +338,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.profile:
         (w,) = pick(args.profile)
-        with frozen_gc(not args.no_gc_freeze):
+        with contextlib.ExitStack() as stack:  # --threads holds for the profile too
+            if args.threads:
+                stack.enter_context(limit_blas_threads(args.threads[0]))
+            stack.enter_context(frozen_gc(not args.no_gc_freeze))
             profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed, args.impl)
         return {}
     chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]

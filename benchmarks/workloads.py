@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinygrad_np as tg
+from benchmarks import lenet
 from tinygrad_np import nn, optim
 
 Step = Callable[[], float]
@@ -28,7 +29,8 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class Workload:
-    """One benchmark: a ReLU MLP trained with full-batch SGD, or a scalar chain."""
+    """One benchmark: a ReLU MLP trained with full-batch SGD, the LeNet-sized CNN
+    (``benchmarks/lenet.py``), or a scalar chain."""
 
     key: str  # the letter --workloads accepts
     name: str
@@ -51,7 +53,11 @@ DEEP = Workload(
 CHAIN = Workload(
     "d", "chain", "scalar chain y = y*1.0001 + 0.0, forward+backward", chain_nodes=100_000
 )
-WORKLOADS = (SPIRAL, MLP, DEEP, CHAIN)
+CONV = Workload(
+    "e", "conv", "LeNet conv(1,6,5)-pool-conv(6,16,5)-pool-256-120-10 on 1x28x28, batch 64",
+    batch=64, lr=0.01,
+)  # fmt: skip
+WORKLOADS = (SPIRAL, MLP, DEEP, CHAIN, CONV)
 
 
 def quick(w: Workload) -> Workload:
@@ -86,6 +92,8 @@ def make_data(w: Workload, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Param
 
 def tinygrad_step(w: Workload, seed: int = 0) -> Step:
     """tinygrad_np with raw Tensors, ``tg.cross_entropy`` and an in-place SGD update."""
+    if w.name == CONV.name:
+        return lenet.tinygrad_step(w, seed)
     if w.is_chain:
         return _tinygrad_chain(w.chain_nodes)
     X, y, params = make_data(w, seed)
@@ -114,6 +122,8 @@ def tinygrad_step(w: Workload, seed: int = 0) -> Step:
 
 def _nn_model(w: Workload, seed: int) -> tuple:
     """The nn model, loss, SGD optimizer and data of ``tinygrad_nn_step`` and ``jit_step``."""
+    if w.name == CONV.name:
+        return lenet.nn_model(w, seed)
     X, y, params = make_data(w, seed)
     modules: list[nn.Module] = []
     for W, b in params:
@@ -166,6 +176,8 @@ def jit_step(w: Workload, seed: int = 0) -> Step:
 
 def numpy_step(w: Workload, seed: int = 0) -> Step:
     """The same model with a hand-derived backward pass in plain NumPy."""
+    if w.name == CONV.name:
+        return lenet.numpy_step(w, seed)
     if w.is_chain:
         raise ValueError("numpy_step: the scalar chain has no hand-written baseline")
     X, y, params = make_data(w, seed)
@@ -209,6 +221,8 @@ def torch_step(w: Workload, seed: int = 0) -> Step:
     import torch
     import torch.nn.functional as F
 
+    if w.name == CONV.name:
+        return lenet.torch_step(w, seed)
     if w.is_chain:
         return _torch_chain(w.chain_nodes)
     X, y, params = make_data(w, seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -90,3 +91,64 @@ def test_epochs_can_come_from_the_environment():
 def test_the_other_examples_take_epochs_too(name, expected, tmp_path):
     out = run_example(name, "--epochs", "3", *(["--out", str(tmp_path)] if "graph" in name else []))
     assert expected in out
+
+
+def test_digits_cnn_reaches_its_accuracy_with_the_defaults():
+    # The README quotes this run: the defaults, under a minute on the project's 2-core machine.
+    pytest.importorskip("sklearn")
+    out = run_example("digits_cnn")
+    match = re.search(rf"^result: epochs=10 loss=({NUMBER}) .*test_accuracy=({NUMBER})", out, re.M)
+    assert match, out
+    assert float(match.group(2)) >= 0.97, out
+
+
+def _fake_fashion_images(root, per_label=3):
+    image = pytest.importorskip("PIL.Image")
+    rng = __import__("numpy").random.default_rng(0)
+    for kind in ("train", "test"):
+        for label in (0, 3, 9):
+            folder = root / kind / str(label)
+            folder.mkdir(parents=True)
+            for i in range(per_label):
+                pixels = rng.integers(0, 256, (28, 28)).astype("uint8")
+                image.fromarray(pixels).save(folder / f"{i:04d}.png")
+
+
+def test_fashion_mnist_runs_on_a_tiny_image_folder_in_the_books_layout(tmp_path):
+    _fake_fashion_images(tmp_path / "fashion_mnist_images")
+    out = run_example("fashion_mnist", "--data", str(tmp_path / "fashion_mnist_images"),
+                      "--epochs", "2")  # fmt: skip
+    match = re.search(rf"^result: epochs=2 loss=({NUMBER}) .*test_accuracy=({NUMBER})", out, re.M)
+    assert match, out
+    assert "book (10 epochs): validation accuracy 0.874" in out
+
+
+def test_fashion_mnist_reads_idx_files_too(tmp_path):
+    import gzip
+    import struct
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", 6), ("t10k", 4)):
+        for part, shape in (("images-idx3", (n, 28, 28)), ("labels-idx1", (n,))):
+            values = rng.integers(0, 10 if "labels" in part else 256, shape).astype(np.uint8)
+            header = struct.pack(">BBBB", 0, 0, 8, len(shape)) + struct.pack(f">{len(shape)}I",
+                                                                             *shape)  # fmt: skip
+            (tmp_path / f"{stem}-{part}-ubyte.gz").write_bytes(
+                gzip.compress(header + values.tobytes())
+            )
+    out = run_example("fashion_mnist", "--data", str(tmp_path), "--epochs", "1")
+    assert re.search(rf"^result: epochs=1 loss=({NUMBER})", out, re.M), out
+
+
+def test_fashion_mnist_without_data_says_where_to_get_it(tmp_path):
+    out = run_example("fashion_mnist", "--data", str(tmp_path / "fashion_mnist_images"))
+    assert out.startswith("skipped: load_mnist: there is no folder"), out
+    assert "zalandoresearch/fashion-mnist" in out
+    assert "nnfs.io/datasets/fashion_mnist_images.zip" in out
+    _fake_fashion_images(tmp_path / "half")
+    shutil.rmtree(tmp_path / "half" / "test")  # a half-unzipped folder: no test images
+    out = run_example("fashion_mnist", "--data", str(tmp_path / "half"))
+    assert out.startswith("skipped: load_image_folder: there is no folder"), out
+    assert "nnfs.io/datasets/fashion_mnist_images.zip" in out

@@ -103,7 +103,7 @@ def test_bias_gradients_are_marked_as_summed_over_the_batch_and_labels_get_none(
     assert notes["b1"] == notes["b2"] == "sum over axis 0 (broadcast)"
     assert notes["W1"] == notes["W2"] == ""
     constants = [sent for step in tr.steps for sent in step.sent if sent.norm is None]
-    assert sorted(sent.to for sent in constants) == ["X", "const#1"]
+    assert sorted(sent.to for sent in constants) == ["X", "constant#1"]  # numbered from 1
     text = str(tr)
     assert text.count("sum over axis 0 (broadcast)") == 2
     assert text.count("no gradient") == 2
@@ -154,7 +154,7 @@ def test_drawing_with_a_trace_shows_intermediate_gradients():
     loss, _, hidden = mlp(3)
     tr = viz.trace(loss)
     dot = viz.to_dot(loss, grads=tr)
-    assert dot.count("|grad|") + dot.count("grad: ") >= len(tg.autograd.toposort([loss]))
+    assert dot.count("grad: ") >= len(tg.autograd.toposort([loss]))
 
 
 def test_a_long_chain_traces_without_recursion():

@@ -7,7 +7,18 @@
 [0.0, 0.0]
 """
 
-from tinygrad_np import autograd, compare, data, metrics, nn, optim, reference, train, viz
+from tinygrad_np import (
+    autograd,
+    compare,
+    data,
+    interop,
+    metrics,
+    nn,
+    optim,
+    reference,
+    train,
+    viz,
+)
 from tinygrad_np.autograd import enable_grad, is_grad_enabled, no_grad
 from tinygrad_np.compare import exercise, find_wrong_op
 from tinygrad_np.compiler import JitError, JitWarning, jit
@@ -40,6 +51,7 @@ __all__ = [
     "gradcheck",
     "get_num_threads",
     "gradgradcheck",
+    "interop",
     "is_grad_enabled",
     "jit",
     "linear",

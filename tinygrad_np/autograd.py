@@ -273,7 +273,7 @@ def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _check_finite(name: str, i: int, grad: Any) -> None:
-    data = getattr(grad, "data", grad)
+    data = grad.data if hasattr(grad, "_ctx") else grad  # a Tensor under create_graph
     if not array_module(data).isfinite(data).all():
         raise RuntimeError(
             f"detect_anomaly: the backward of '{name}' returned a non-finite gradient "

@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--plot", metavar="PATH",
         help="save training curves to PATH and the test set's decision regions to "
              "PATH with '_boundary' before the extension (needs matplotlib)")  # fmt: skip
+    add("--animate", metavar="PATH",
+        help="save an animated GIF of the training data's decision regions and the loss "
+             "as training goes (needs matplotlib and Pillow)")  # fmt: skip
     add("--no-progress", action="store_true", help="no progress bar or progress lines")
     add("--no-jit", action="store_true",
         help="run steps eagerly, not as tg.jit replays (the same numbers)")  # fmt: skip
@@ -234,6 +237,20 @@ def _check_plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         _check_path(parser, "--plot", path)
 
 
+def _check_animate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not args.animate.lower().endswith(".gif"):
+        parser.error(f"--animate writes a GIF: give a path ending in .gif, not {args.animate}")
+    try:
+        for module in ("matplotlib", "PIL", "tinygrad_np.viz"):
+            importlib.import_module(module)
+    except ImportError as error:
+        parser.error(
+            f"--animate needs tinygrad_np.viz, matplotlib and Pillow ({error}); install "
+            f"them with pip install tinygrad-np[viz], or leave out --animate"
+        )
+    _check_path(parser, "--animate", args.animate)
+
+
 def _check_path(parser: argparse.ArgumentParser, flag: str, path: str) -> None:
     try:
         check_writable_path(flag, path)
@@ -271,6 +288,8 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         _check_path(parser, "--save", args.save)
     if args.plot is not None:
         _check_plot(parser, args)
+    if args.animate is not None:
+        _check_animate(parser, args)
     args.checkpoint = None
     try:
         if args.resume and os.path.exists(args.save):
@@ -311,8 +330,13 @@ def train_command(args: argparse.Namespace) -> int:
     continue_run(args, model, optimizer)
     print(_describe(args, optimizer, len(X)), flush=True)
 
+    animation = None
+    if args.animate:
+        viz = importlib.import_module("tinygrad_np.viz")
+        animation = viz.TrainingAnimation(model, X, y, epochs=args.epochs)
     start = time.perf_counter()
     interrupt = Interrupt(save_on_ctrl_c=args.save is not None)
+    callbacks = [interrupt.callback] + ([] if animation is None else [animation])
     try:
         with interrupt:
             history = fit(
@@ -325,7 +349,7 @@ def train_command(args: argparse.Namespace) -> int:
                 val_data=(X_test, y_test),
                 progress=False if args.no_progress else "auto",
                 print_every=args.print_every,
-                callbacks=[interrupt.callback],
+                callbacks=callbacks,
                 checkpoint=args.save,
                 checkpoint_every=args.save_every,
                 resume=args.checkpoint is not None,
@@ -352,6 +376,9 @@ def train_command(args: argparse.Namespace) -> int:
           f"({len(X_test)} held-out samples, seed {args.seed + 1})")  # fmt: skip
     if args.save:
         print(f"checkpoint saved to {args.save}")
+    if animation is not None:
+        animation.save(args.animate)
+        print(f"animation ({len(animation)} frames) saved to {args.animate}")
     if args.plot:
         viz = importlib.import_module("tinygrad_np.viz")
         curves = history.as_dict()

@@ -1,4 +1,5 @@
-"""Data sets and batching: the NNFS book's toy data, a DataLoader and train/test splitting.
+"""Data sets and batching: the NNFS book's toy data, a DataLoader and train/test splitting;
+MNIST-format files from disk (``load_mnist``, ``load_image_folder``, from ``tinygrad_np.mnist``).
 
 The toy data sets come from the ``nnfs`` package, which draws from NumPy's global random state.
 ``nnfs.init()`` seeds that state (and patches NumPy); this module never calls it. Pass
@@ -17,6 +18,7 @@ from nnfs import datasets as nnfs_datasets
 
 from tinygrad_np._arrays import like, to_numpy
 from tinygrad_np._checks import check_count
+from tinygrad_np.mnist import load_image_folder, load_mnist
 from tinygrad_np.rng import get_rng
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "DataLoader",
     "train_test_split",
     "load_digits",
+    "load_mnist",
+    "load_image_folder",
 ]
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinygrad_np import autograd
-from tinygrad_np.backend import array_module, as_array, is_array
+from tinygrad_np.backend import array_module, as_array
 
 _state = autograd._state
 _registry: list[type[Function]] = []
@@ -123,8 +123,9 @@ class Function:
         output = self._output() if self._output is not None else None
         if output is not None and output.data is value:
             return output
-        if not is_array(value) or value.dtype.kind not in "fc":
+        if not hasattr(value, "dtype") or value.dtype.kind not in "fc":
             return value  # shapes, numbers, boolean masks: constants of the backward
+        # (a NumPy float scalar, what math on a 0-d array gives, is an intermediate too)
         return self.recompute(self, k, *self.parents)
 
     @staticmethod

@@ -7,6 +7,7 @@ few epochs, as the NNFS book's training loops do.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, TextIO
 
@@ -65,6 +66,19 @@ class History:
     def last(self) -> dict[str, Any]:
         """The latest epoch's values (an empty dict before the first epoch)."""
         return {k: v[-1] for k, v in self.history.items() if v}
+
+    def plot(self, path: str | os.PathLike | None = None) -> Any:
+        """The learning curves (``tg.viz.plot_history``): a matplotlib Figure, shown inline
+        in Jupyter; written as a PNG when ``path`` is given. Needs the ``viz`` extra."""
+        from tinygrad_np.viz.plots import plot_history
+
+        return plot_history(self, path)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of each metric's first, last and best value."""
+        from tinygrad_np.viz.html import history_html
+
+        return history_html(self)
 
     def __repr__(self) -> str:
         if not len(self):

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np._arrays import to_numpy
+from tinygrad_np.io_safetensors import is_safetensors_path, load_safetensors, save_safetensors
 
 __all__ = ["save", "load", "MAX_DEPTH"]
 
@@ -287,8 +288,13 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     >>> save({"weight": np.ones((2, 2), np.float32), "step": 3}, path)
     >>> load(path)["step"]
     3
+
+    A name ending in ``.safetensors`` writes that format instead (a flat dict of arrays, read
+    by PyTorch's and other frameworks' loaders; needs the ``safetensors`` package).
     """
     path = os.fspath(path)
+    if is_safetensors_path(path):
+        return save_safetensors(obj, path)
     encoder = _Encoder()
     root = encoder.encode(obj)
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
@@ -351,8 +357,12 @@ def load(path: str | os.PathLike) -> Any:
     >>> save({"lr": 0.01, "betas": (0.9, 0.999)}, path)
     >>> load(path)
     {'lr': 0.01, 'betas': (0.9, 0.999)}
+
+    A name ending in ``.safetensors`` is read as that format: a dict of its arrays.
     """
     source = os.fspath(path)
+    if is_safetensors_path(source):
+        return load_safetensors(source)
     with open(source, "rb") as file:  # a missing file is FileNotFoundError, as for open()
         return _load(file, source)
 

@@ -13,52 +13,21 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import autograd
-from tinygrad_np.backend import Freed, array_module, as_array, is_array
+from tinygrad_np.backend import (
+    Freed,
+    array_module,
+    as_array,
+    check_can_require_grad,
+    is_array,
+    to_array,
+)
 
 DTypeLike = Any
-_DEFAULT_FLOAT = np.dtype(np.float32)
-
-
-def _to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
-    """Arrays and NumPy scalars keep their dtype; Python floats and lists of them become
-    float32. A list of Tensors or arrays is stacked, in their dtype."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, np.ndarray):
-        return data if dtype is None else data.astype(dtype, copy=False)
-    if isinstance(data, np.generic):
-        return np.asarray(data, dtype=dtype)
-    if hasattr(type(data), "__array_namespace__"):  # another library's array (a stand-in)
-        data = as_array(data)
-        return data if dtype is None else data.astype(dtype, copy=False)
-    array = np.asarray(data, dtype=dtype)  # Tensors inside convert through __array__
-    if array.dtype == object:
-        raise TypeError(
-            f"tensor: cannot make a numeric tensor from {type(data).__name__} holding "
-            f"{sorted({type(v).__name__ for v in np.ravel(array)})}"
-        )
-    if dtype is None and array.dtype == np.float64 and not _holds_arrays(data):
-        array = array.astype(_DEFAULT_FLOAT)
-    return array
-
-
-def _holds_arrays(data: Any) -> bool:
-    """Whether a nested list's first element is an array or a Tensor (whose dtype is kept)."""
-    while isinstance(data, list | tuple) and data:
-        data = data[0]
-    return hasattr(data, "dtype")
+Axis = Any  # None, an int or a sequence of ints
 
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind != "f":  # complex too: its gradients would need the conjugate rules
-        raise TypeError(
-            f"only real floating-point tensors can require grad, got dtype {array.dtype}; "
-            "convert with astype(np.float32) or astype(np.float64) first"
-        )
 
 
 def _requires_grad(x: Any) -> bool:
@@ -84,9 +53,9 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         if requires_grad:
-            _check_can_require_grad(self.data)
+            check_can_require_grad(self.data)
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -171,6 +140,12 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: shape, dtype, grad_fn and the values as a table."""
+        from tinygrad_np.viz.html import tensor_html
+
+        return tensor_html(self)
+
     def __bool__(self) -> bool:
         return bool(self.data)
 
@@ -215,7 +190,7 @@ class Tensor:
                 f"by '{self._ctx.name}'. Use .detach() for a tensor without the graph"
             )
         if requires_grad:
-            _check_can_require_grad(self.data)
+            check_can_require_grad(self.data)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -240,7 +215,7 @@ class Tensor:
             return other
         if isinstance(other, int | float | bool) and self.data.dtype.kind == "f":
             return array_module(self.data).asarray(other, dtype=self.data.dtype)
-        return _to_array(other)
+        return to_array(other)
 
     def __add__(self, other: Any) -> Tensor:
         return _ops.Add.apply(self, self._coerce(other))
@@ -374,6 +349,21 @@ class Tensor:
     def tanh(self) -> Tensor:
         return _ops.Tanh.apply(self)
 
+    def log1p(self) -> Tensor:
+        return _ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.Expm1.apply(self)
+
+    def sin(self) -> Tensor:
+        return _ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return _ops.Cos.apply(self)
+
+    def erf(self) -> Tensor:
+        return _ops.Erf.apply(self)
+
     def softmax(self, axis: int = -1) -> Tensor:
         return _ops.Softmax.apply(self, axis=axis)
 
@@ -391,17 +381,33 @@ class Tensor:
         return _ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     # --- reductions --------------------------------------------------------------------------
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Sum.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Mean.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Max.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Min.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.LogSumExp.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        """Variance over ``axis``, dividing by n - correction (1: the unbiased estimate)."""
+        axis = _ops.normalize_axis(axis)
+        return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        """Standard deviation over ``axis``: the square root of ``var``."""
+        axis = _ops.normalize_axis(axis)
+        return _ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def cumsum(self, axis: int) -> Tensor:
+        return _ops.Cumsum.apply(self, axis=int(axis))
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima (an integer tensor, no gradient)."""
@@ -439,6 +445,32 @@ class Tensor:
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _ops.Expand.apply(self, shape=tuple(shape))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` without copying; -1 keeps an axis's size (PyTorch's expand)."""
+        return _ops.Expand.apply(self, shape=_ops.sizes(shape))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the axes: ``permute(2, 0, 1)`` (PyTorch's name for transpose with axes)."""
+        return _ops.Transpose.apply(self, axes=_ops.sizes(dims))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.Unsqueeze.apply(self, dim=int(dim))
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return _ops.Squeeze.apply(self, dim=_ops.normalize_axis(dim))
+
+    def flip(self, dims: int | Sequence[int]) -> Tensor:
+        return _ops.Flip.apply(self, dims=_ops.normalize_axis(dims))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile: ``repeat(2, 3)`` stacks 2 copies along axis 0 and 3 along axis 1 (PyTorch's
+        repeat; NumPy calls it tile)."""
+        return _ops.Repeat.apply(self, sizes=_ops.sizes(sizes))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (PyTorch's gather)."""
+        return _ops.Gather.apply(self, dim=int(dim), index=_ops.normalize_index(index))
 
 
 from tinygrad_np import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

@@ -74,7 +74,7 @@ def _resolve_params(hand: Any, autograd: Any, params: ParamsSpec) -> dict[str, A
 
 
 def _as_input(inputs: Any) -> np.ndarray:
-    array = np.array(getattr(inputs, "data", inputs), copy=True)
+    array = np.array(inputs, copy=True)
     return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
@@ -255,7 +255,7 @@ def compare_loss(
     True
     """
     pred = _as_input(y_pred)
-    target = np.asarray(getattr(y_true, "data", y_true))
+    target = np.asarray(y_true)
     batch = pred.shape[0] if pred.ndim else None
 
     p = Tensor(pred.copy(), requires_grad=True)

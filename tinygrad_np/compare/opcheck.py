@@ -70,7 +70,7 @@ class OpCheck:
 
 def _float64(a: Any) -> Any:
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-        return a.astype(np.float64)
+        return np.array(a, dtype=np.float64, order="C")  # C order: finite differences step it
     if isinstance(a, np.generic) and np.dtype(type(a)).kind == "f":
         return np.float64(a)
     return a
@@ -178,7 +178,7 @@ def check_op(
         if not need:
             continue
         shape = x.shape
-        g = np.zeros(shape) if g is None else np.asarray(getattr(g, "data", g), dtype=np.float64)
+        g = np.zeros(shape) if g is None else np.asarray(g, dtype=np.float64)
         if g.shape != shape:
             try:
                 g = autograd._fit_to_parent(name, i, g, shape)  # the engine's rule, and message
@@ -265,7 +265,7 @@ def _ignores_grad_output(
             return ""
         g = g if isinstance(g, tuple | list) else (g,)
         results.append(g[i])
-    first, second = (np.asarray(getattr(r, "data", r), dtype=np.float64) for r in results)
+    first, second = (np.asarray(r, dtype=np.float64) for r in results)
     if first.shape == second.shape and np.array_equal(first, second) and np.any(first):
         return "the result does not change with grad_output: multiply by it (the chain rule)"
     return ""

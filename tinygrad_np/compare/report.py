@@ -63,8 +63,8 @@ def difference(
     >>> d.ok, d.max_abs, d.hint
     (False, 4.0, 'hand-derived = 3 x autograd everywhere')
     """
-    h = np.asarray(getattr(hand, "data", hand), dtype=np.float64)
-    a = np.asarray(getattr(autograd, "data", autograd), dtype=np.float64)
+    h = np.asarray(hand, dtype=np.float64)
+    a = np.asarray(autograd, dtype=np.float64)
     if h.shape != a.shape:
         hint = f"shapes differ: hand-derived {h.shape}, autograd {a.shape}"
         if h.ndim == 2 and h.shape == a.shape[::-1]:

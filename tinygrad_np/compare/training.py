@@ -213,7 +213,7 @@ def compare_training(
             first = Divergence(i, "loss", None, float(h.loss), float(a.loss), loss_rel)
         worst_param, worst, worst_score = 0.0, None, -1.0
         for name, hp, ap in zip(names, h.params.values(), a.params.values()):
-            hp, ap = np.asarray(hp), np.asarray(getattr(ap, "data", ap))
+            hp, ap = np.asarray(hp), np.asarray(ap)
             if hp.shape != ap.shape:
                 raise ValueError(
                     f"compare_training: parameter {name} has shape {hp.shape} on the "

@@ -1,4 +1,5 @@
-"""Activation modules; each calls its function in ``functional`` (one place per formula)."""
+"""Activation modules; each calls its function in ``functional`` (one place per formula):
+ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, and GELU, ELU, SELU, SiLU, Softplus."""
 
 from __future__ import annotations
 
@@ -85,3 +86,90 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the standard normal CDF (``approximate="none"``, exact) or its tanh
+    approximation (``approximate="tanh"``).
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> tg.nn.GELU()(tg.tensor(np.array([-1.0, 0.0, 1.0]))).numpy().round(4).tolist()
+    [-0.1587, 0.0, 0.8413]
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    """x where x > 0, else ``alpha * (exp(x) - 1)``.
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> tg.nn.ELU()(tg.tensor(np.array([-1.0, 2.0]))).numpy().round(4).tolist()
+    [-0.6321, 2.0]
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """``scale * elu(x, alpha)`` with the self-normalising constants (alpha ≈ 1.6733,
+    scale ≈ 1.0507).
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> tg.nn.SELU()(tg.tensor(np.array([-1.0, 2.0]))).numpy().round(4).tolist()
+    [-1.1113, 2.1014]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.selu(x)
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> tg.nn.SiLU()(tg.tensor(np.array([-1.0, 2.0]))).numpy().round(4).tolist()
+    [-0.2689, 1.7616]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, a smooth ReLU; x itself where ``beta * x`` exceeds
+    ``threshold`` (for numerical stability, as in PyTorch).
+
+    >>> import numpy as np, tinygrad_np as tg
+    >>> tg.nn.Softplus()(tg.tensor(np.array([-1.0, 0.0, 30.0]))).numpy().round(4).tolist()
+    [0.3133, 0.6931, 30.0]
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = float(beta)
+        self.threshold = float(threshold)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"

@@ -2,7 +2,11 @@
 
 Each function applies an op or is written with Tensor ops, so its gradient comes from the
 engine. The modules in ``activations.py``, ``layers.py`` and ``losses.py`` call these: one
-place per idea (a Tensor method such as ``x.relu()`` applies the same op).
+place per idea (a Tensor method such as ``x.relu()`` applies the same op). Convolution,
+pooling, padding and the smooth activations (GELU, ELU, SELU, SiLU, softplus) are defined
+beside their ops (``tinygrad_np.ops.conv``, ``ops.pool``, ``ops.pad``, ``ops.activations``)
+and offered here under PyTorch's names; ``batch_norm``, ``layer_norm`` and ``embedding`` live
+beside their layers (``normalization.py``, ``embedding.py``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,7 +19,14 @@ from tinygrad_np import ops
 from tinygrad_np._arrays import to_numpy
 from tinygrad_np._checks import check_numeric
 from tinygrad_np.backend import is_array
+from tinygrad_np.nn.embedding import embedding as embedding
+from tinygrad_np.nn.normalization import batch_norm as batch_norm
+from tinygrad_np.nn.normalization import layer_norm as layer_norm
 from tinygrad_np.ops import check_class_targets, check_reduction
+from tinygrad_np.ops.activations import elu, gelu, selu, silu, softplus  # noqa: F401
+from tinygrad_np.ops.conv import conv1d, conv2d  # noqa: F401
+from tinygrad_np.ops.pad import pad  # noqa: F401
+from tinygrad_np.ops.pool import avg_pool2d, max_pool2d  # noqa: F401
 from tinygrad_np.rng import get_rng
 from tinygrad_np.tensor import Tensor
 

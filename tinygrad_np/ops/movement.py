@@ -1,23 +1,26 @@
-"""Ops that move elements without arithmetic: broadcast, reshape, transpose, indexing, joins."""
+"""Ops that move elements without arithmetic: broadcast, reshape, squeeze, transpose, flip,
+repeat, indexing and gather, joins."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import accumulate
+from math import prod
 from typing import Any
 
 from tinygrad_np import sampling
 from tinygrad_np.backend import array_module
 from tinygrad_np.function import Function
 from tinygrad_np.ops import tnp
-from tinygrad_np.ops.common import as_tensor
+from tinygrad_np.ops.common import as_tensor, axes
 from tinygrad_np.tensor import Tensor
 
 # ================================ movement ===================================================
 
 
 class Expand(Function):
-    """z = broadcast_to(x, shape);  dz/dx = 1, summed over the new axes (by the engine)"""
+    """z = broadcast_to(x, shape) (-1 keeps a size);  dz/dx = 1, summed over the new axes (by
+    the engine)"""
 
     broadcasts = True
 
@@ -25,12 +28,23 @@ class Expand(Function):
     def sample(draw):
         shape = draw.shape()
         kept = shape[draw.integer(0, len(shape)) :]
-        return [draw.array(tuple(1 if draw.integer(0, 1) else n for n in kept))], {"shape": shape}
+        x = draw.array(tuple(1 if draw.integer(0, 1) else n for n in kept))
+        keep = tuple(-1 if draw.integer(0, 1) and i >= len(shape) - x.ndim else n
+                     for i, n in enumerate(shape))  # fmt: skip
+        return [x], {"shape": draw.choice([shape, keep])}
 
-    torch = staticmethod(lambda torch, x, shape: torch.broadcast_to(x, shape))
+    torch = staticmethod(lambda torch, x, shape: x.expand(shape))
 
     @staticmethod
     def forward(ctx, x, shape):
+        lead = len(shape) - x.ndim
+        if lead < 0 or any(n == -1 for n in shape[:lead]):
+            raise ValueError(
+                f"expand: cannot expand shape {x.shape} to {tuple(shape)} (-1 keeps a size, "
+                "so it cannot stand for a new leading axis)"
+            )
+        shape = tuple(shape[:lead]) + tuple(m if n == -1 else n for n, m in
+                                            zip(shape[lead:], x.shape))  # fmt: skip
         return array_module(x).broadcast_to(x, shape)
 
     @staticmethod
@@ -86,6 +100,96 @@ class Transpose(Function):
         return g.transpose(ctx.inverse)
 
 
+class Squeeze(Reshape):
+    """z = x without its size-1 axes (all of them, or those in dim);  dz/dx = reshape(g, x.shape)"""
+
+    @staticmethod
+    def sample(draw):
+        x = draw.array(tuple(1 if draw.integer(0, 1) else n for n in draw.shape()))
+        return [x], {"dim": draw.axis(x.ndim)}
+
+    torch = staticmethod(lambda torch, x, dim=None: x.squeeze() if dim is None else x.squeeze(dim))
+
+    @staticmethod
+    def forward(ctx, x, dim=None):
+        ctx.shape = x.shape
+        dims = range(x.ndim) if dim is None else axes("squeeze", dim, x.shape)
+        return x.reshape(tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in dims))
+
+
+class Unsqueeze(Reshape):
+    """z = x with a new axis of size 1 at dim;  dz/dx = reshape(g, x.shape)"""
+
+    torch = "unsqueeze"
+
+    @staticmethod
+    def sample(draw):
+        x = draw.array(draw.shape())
+        return [x], {"dim": draw.integer(-x.ndim - 1, x.ndim)}
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.shape = x.shape
+        (at,) = axes("unsqueeze", dim, x.shape + (1,))  # dims index the result's axes
+        return x.reshape(x.shape[:at] + (1,) + x.shape[at:])
+
+
+class Flip(Function):
+    """z = x reversed along dims;  dz/dx = g reversed along the same dims"""
+
+    @staticmethod
+    def torch(torch, x, dims):
+        return torch.flip(x, (dims,) if isinstance(dims, int) else dims)
+
+    @staticmethod
+    def sample(draw):
+        x = draw.array(draw.shape(min_dims=1))
+        dims = draw.axis(x.ndim)
+        return [x], {"dims": tuple(range(x.ndim)) if dims is None else dims}
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        dims = axes("flip", dims, x.shape) or ()
+        ctx.index = tuple(
+            slice(None, None, -1) if i in dims else slice(None) for i in range(x.ndim)
+        )
+        return x[ctx.index]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.index]
+
+
+class Repeat(Function):
+    """z = x tiled sizes[i] times along each axis (PyTorch's repeat; leading sizes add axes);
+    dz/dx = g summed over the copies"""
+
+    torch = staticmethod(lambda torch, x, sizes: x.repeat(*sizes))
+
+    @staticmethod
+    def sample(draw):
+        x = draw.array(draw.shape(max_dims=2))
+        sizes = tuple(draw.integer(1, 3) for _ in range(max(x.ndim, 1) + draw.integer(0, 1)))
+        return [x], {"sizes": sizes}
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        sizes = tuple(int(n) for n in sizes)
+        if len(sizes) < x.ndim or any(n < 0 for n in sizes):
+            raise ValueError(
+                f"repeat: sizes {sizes} must be non-negative, one per axis of the input of shape "
+                f"{x.shape} at least (extra sizes add leading axes)"
+            )
+        ctx.shape, ctx.sizes = x.shape, sizes
+        return array_module(x).tile(x, sizes)
+
+    @staticmethod
+    def backward(ctx, g):
+        padded = (1,) * (len(ctx.sizes) - len(ctx.shape)) + ctx.shape
+        split = tuple(d for n, s in zip(ctx.sizes, padded) for d in (n, s))  # copy, then element
+        return g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(ctx.shape)
+
+
 def _is_advanced(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     return any(getattr(i, "ndim", 0) > 0 for i in items)
@@ -116,6 +220,46 @@ class Getitem(Function):
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
         return tnp.scatter_add(g, ctx.shape, index)
+
+
+class Gather(Getitem):
+    """z[i][j] = x[index[i][j]][j] along dim (PyTorch's gather);  dz/dx = g added back at the
+    gathered positions (repeats add up)"""
+
+    @staticmethod
+    def sample(draw):
+        x = draw.array(draw.shape(min_dims=1))
+        dim = draw.integer(-x.ndim, x.ndim - 1)
+        shape = tuple(draw.integer(1, n) for n in x.shape)
+        shape = shape[: dim % x.ndim] + (draw.integer(1, 4),) + shape[dim % x.ndim + 1 :]
+        index = draw.labels(prod(shape), x.shape[dim]).reshape(shape)
+        return [x], {"dim": dim, "index": index}
+
+    torch = staticmethod(lambda torch, x, dim, index: torch.gather(x, dim, torch.as_tensor(index)))
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        xp = array_module(x)
+        index = xp.asarray(index)
+        (dim,) = axes("gather", dim, x.shape)
+        if index.dtype.kind not in "iu" or index.ndim != x.ndim:
+            raise ValueError(
+                f"gather: index must be an integer array with the input's {x.ndim} axes, got "
+                f"{index.dtype} of shape {index.shape} for input {x.shape}"
+            )
+        if any(m > n for i, (m, n) in enumerate(zip(index.shape, x.shape)) if i != dim):
+            raise ValueError(
+                f"gather: index of shape {index.shape} is larger than the input {x.shape} "
+                f"along an axis other than dim={dim}"
+            )
+        if index.size and (index.min().item() < 0 or index.max().item() >= x.shape[dim]):
+            raise IndexError(
+                f"gather: index out of range [0, {x.shape[dim]}) for axis {dim} of input {x.shape}"
+            )
+        grid = [xp.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - i))
+                for i, n in enumerate(index.shape)]  # fmt: skip
+        grid[dim] = index
+        return Getitem.forward(ctx, x, tuple(grid))
 
 
 class ScatterAdd(Function):

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_np.backend import array_module
-from tinygrad_np.ops import elementwise, movement
+from tinygrad_np.ops import conv, elementwise, movement, special
+from tinygrad_np.ops import pad as _pad
 from tinygrad_np.ops import softmax as _softmax
 from tinygrad_np.tensor import Tensor
 
@@ -44,6 +45,27 @@ def sign(x: Any) -> Any:
     data = x.data if isinstance(x, Tensor) else x
     s = array_module(data).sign(data)
     return Tensor._wrap(s, False) if isinstance(x, Tensor) else s
+
+
+def sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Tensor) else array_module(x).sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Tensor) else array_module(x).cos(x)
+
+
+def tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Tensor) else array_module(x).tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    return _call(elementwise.Sigmoid, x)
+
+
+def erf(x: Any) -> Any:
+    return x.erf() if isinstance(x, Tensor) else special.erf(x)
 
 
 def where(condition: Any, x: Any, y: Any) -> Any:
@@ -76,3 +98,19 @@ def subtract_at(x: Any, index: Any, value: Any) -> Any:
 
 def softmax(x: Any, axis: int = -1) -> Any:
     return _call(_softmax.Softmax, x, axis=axis)
+
+
+def pad(x: Any, pad: tuple[int, ...], value: float = 0.0) -> Any:
+    """``x`` padded with ``value``, widths in PyTorch's order (last axis first; negative crops)."""
+    return _call(_pad.Pad, x, pad=pad, value=value)
+
+
+def unfold(x: Any, kernel_size: tuple, stride: tuple, dilation: tuple) -> Any:
+    """The windows of ``x``'s last axes, ``(..., *out, *kernel)``: a view (see ``ops.conv``)."""
+    return _call(conv.Unfold, x, kernel_size=kernel_size, stride=stride, dilation=dilation)
+
+
+def fold(cols: Any, size: tuple, kernel_size: tuple, stride: tuple, dilation: tuple) -> Any:
+    """Windows ``(..., *out, *kernel)`` summed back into an image of ``size`` (unfold's adjoint)."""
+    args = {"kernel_size": kernel_size, "stride": stride, "dilation": dilation}
+    return _call(conv.Fold, cols, size=size, **args)

@@ -9,11 +9,13 @@ parent's shape because the forward broadcast it (a bias added to every row).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tinygrad_np.tensor import Tensor
 from tinygrad_np.viz.modules import ModuleCall, record_modules
 from tinygrad_np.viz.nodes import (
+    NORM_NOTE,
     GraphIndex,
     broadcast_note,
     fmt,
@@ -77,7 +79,7 @@ def _constant_lines(value: Any, index: GraphIndex, show_data: bool) -> list[str]
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         lines.append(f"{shape_text(value.shape)} {value.dtype}")
         if show_data:
-            lines.append("value: " + summarize(getattr(value, "data", value)))
+            lines.append("value: " + summarize(value.data if isinstance(value, Tensor) else value))
     else:
         lines.append(type(value).__name__)
     return lines
@@ -93,7 +95,7 @@ def _module_lines(
         lines.append("params: " + ", ".join(f"{n} {shape_text(p.shape)}" for n, p in call.params))
     param_grads = [(n, p.grad.data) for n, p in call.params if p.grad is not None]
     if show_grad and param_grads:
-        lines.append("|grad| " + ", ".join(f"{n} {fmt(norm(g))}" for n, g in param_grads))
+        lines.append("grad norm: " + ", ".join(f"{n} {fmt(norm(g))}" for n, g in param_grads))
     if show_data and len(call.outputs) == 1:
         lines.append("value: " + summarize(call.outputs[0].data))
     if show_grad and len(call.outputs) == 1:
@@ -103,7 +105,32 @@ def _module_lines(
     return lines
 
 
-def _body(
+@dataclass
+class Drawing:
+    """What a drawing holds before it is written as DOT: nodes and edges in drawing order.
+
+    ``nodes``: ``(node id, kind, label lines, tensor or None)``; ``edges``: ``Edge``s. The
+    step-through (``backward_steps``) writes the same structure with its own colours.
+    """
+
+    nodes: list[tuple[str, str, list[str], Any]]
+    edges: list[Edge]
+    kinds: set[str]
+    rankdir: str
+    legend: bool
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    note: str  # "sum over axis 0 (broadcast)" or ""
+    constant: bool  # from an input that needs no gradient
+    child: Any = None  # the tensor whose op takes src as input ``position``
+    position: int = 0
+
+
+def build(
     tensor: Tensor,
     show_data: bool = True,
     show_grad: bool = True,
@@ -111,16 +138,19 @@ def _body(
     names: Any = None,
     grads: Any = None,
     show_constants: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     legend: bool = True,
-) -> list[str]:
-    """The DOT statements, one per line, each ending in a newline (as graphviz stores them)."""
+    index: GraphIndex | None = None,
+) -> Drawing:
+    """The nodes and edges ``to_dot`` draws (see there for the arguments)."""
     if collapse is not None and not isinstance(collapse, record_modules):
         raise TypeError(
             "to_dot: collapse= takes the recorder from `with tg.viz.record_modules(model) as "
             f"rec:` around the forward pass, not {type(collapse).__name__}"
         )
-    index = GraphIndex(tensor, names)
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise ValueError(f"to_dot: rankdir must be 'TB', 'LR', 'BT' or 'RL', got {rankdir!r}")
+    index = GraphIndex(tensor, names) if index is None else index
     grads = grad_map(grads)
 
     # which collapsed box (if any) each node is drawn inside
@@ -140,61 +170,86 @@ def _body(
         g = group_of.get(id(t))
         return f"m{g}" if g is not None else f"n{index.number[id(t)]}"
 
-    nodes: list[str] = []
-    edges: list[str] = []
+    drawing = Drawing([], [], set(), rankdir, legend)
     drawn: set[str] = set()
-    kinds: set[str] = set()
     seen_edges: set[tuple[str, str]] = set()
 
-    def add_node(node: str, kind: str, lines: list[str]) -> None:
+    def add_node(node: str, kind: str, lines: list[str], t: Any) -> None:
         if node not in drawn:
             drawn.add(node)
-            kinds.add(kind)
-            nodes.append(f'\t{node} [label={_label(lines)}, class="{kind}", {_STYLE[kind]}]\n')
+            drawing.kinds.add(kind)
+            drawing.nodes.append((node, kind, lines, t))
 
     for t in index.order:
         dst = node_id(t)
         if dst.startswith("m"):
             call = calls[int(dst[1:])]
-            add_node(dst, "module", _module_lines(call, index, show_data, show_grad, grads))
+            lines = _module_lines(call, index, show_data, show_grad, grads)
+            add_node(dst, "module", lines, None)
         else:
             kind = "output" if t is tensor and t._ctx is not None else "op"
             if t._ctx is None:
                 kind = "param" if t.requires_grad else "const"
-            add_node(dst, kind, _tensor_lines(t, index, show_data, show_grad, grads))
+            add_node(dst, kind, _tensor_lines(t, index, show_data, show_grad, grads), t)
         ctx = t._ctx
         if ctx is None:
             continue
         for i, (parent, needed) in enumerate(zip(ctx.parents, ctx.needs_input_grad)):
+            note = ""
             if needed:
-                src, attrs = node_id(parent), ""
-                note = broadcast_note(ctx, i, parent.shape, t.shape)
-                if note and not dst.startswith("m"):
-                    attrs = f' [label={_label([note])}, fontcolor="#b45309"]'
+                src = node_id(parent)
+                if not dst.startswith("m"):
+                    note = broadcast_note(ctx, i, parent.shape, t.shape)
             else:
                 in_group = dst.startswith("m") and id(parent) not in group_inputs[int(dst[1:])]
                 if not show_constants or in_group:
                     continue  # constants inside a collapsed module stay inside it
                 src = f"c{index.constant_number[id(parent)]}"
-                add_node(src, "const", _constant_lines(parent, index, show_data))
-                attrs = ' [style=dashed, color="#9ca3af"]'
+                add_node(src, "const", _constant_lines(parent, index, show_data), parent)
             if src == dst:
                 continue
             if src.startswith("m") or dst.startswith("m"):
                 if (src, dst) in seen_edges:
                     continue
                 seen_edges.add((src, dst))
-            edges.append(f"\t{src} -> {dst}{attrs}\n")
-    graph_attrs = f"rankdir={rankdir}, fontname=Helvetica, fontsize=10"
-    if legend:  # name only the kinds of node this drawing has
-        text = "    ".join(v for k, v in _LEGEND.items() if k in kinds)
-        graph_attrs += f", labelloc=b, label={_label([text])}"
-    head = [
+            drawing.edges.append(Edge(src, dst, note, not needed, t, i))
+    return drawing
+
+
+def graph_head(drawing: Drawing, caption: list[str] | None = None) -> list[str]:
+    """The graph, node and edge defaults; the legend (and a caption) under the drawing."""
+    graph_attrs = f"rankdir={drawing.rankdir}, fontname=Helvetica, fontsize=10"
+    lines = list(caption or [])
+    if drawing.legend:  # name only the kinds of node this drawing has
+        lines.append("    ".join(v for k, v in _LEGEND.items() if k in drawing.kinds))
+    norms = ("grad: norm", "grad norm")
+    if any(line.startswith(norms) for _, _, node_lines, _ in drawing.nodes for line in node_lines):
+        lines.append(f"grad: norm = {NORM_NOTE}; in [lowest, highest element]")
+    if lines:
+        graph_attrs += f", labelloc=b, label={_label(lines)}"
+    return [
         f"\tgraph [{graph_attrs}]\n",
         "\tnode [fontname=Helvetica, fontsize=10]\n",
         '\tedge [fontname=Helvetica, fontsize=9, color="#4b5563"]\n',
     ]
-    return head + nodes + edges
+
+
+def _body(tensor: Tensor, **kwargs: Any) -> list[str]:
+    """The DOT statements, one per line, each ending in a newline (as graphviz stores them)."""
+    drawing = build(tensor, **kwargs)
+    nodes = [
+        f'\t{node} [label={_label(lines)}, class="{kind}", {_STYLE[kind]}]\n'
+        for node, kind, lines, _ in drawing.nodes
+    ]
+    edges = []
+    for e in drawing.edges:
+        attrs = ""
+        if e.constant:
+            attrs = ' [style=dashed, color="#9ca3af"]'
+        elif e.note:
+            attrs = f' [label={_label([e.note])}, fontcolor="#b45309"]'
+        edges.append(f"\t{e.src} -> {e.dst}{attrs}\n")
+    return graph_head(drawing) + nodes + edges
 
 
 def to_dot(
@@ -205,7 +260,7 @@ def to_dot(
     names: Any = None,
     grads: Any = None,
     show_constants: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     legend: bool = True,
 ) -> str:
     """The computation graph behind ``tensor`` as Graphviz DOT text.
@@ -218,7 +273,10 @@ def to_dot(
     ``names``: a ``{tensor: name}`` mapping or a module (its ``named_parameters()``); otherwise
     a tensor's ``.name`` is used. ``collapse``: a ``record_modules`` recorder; each recorded
     layer is drawn as one box. ``show_constants=False`` leaves out inputs that need no grad.
-    The text is deterministic: the same graph gives the same text, run after run.
+    ``rankdir``: "TB" draws top to bottom (inputs at the top, the loss at the bottom; fits a
+    page), "LR" left to right. A gradient with more than four elements is summarised by its
+    norm (the square root of the sum of its squared elements) and its range; smaller ones are
+    written out. The text is deterministic: the same graph gives the same text, run after run.
 
     >>> import tinygrad_np as tg
     >>> w = tg.tensor([3.0, 4.0], requires_grad=True); w.name = "w"
@@ -226,23 +284,18 @@ def to_dot(
     >>> dot.startswith("digraph computation {"), "mul#1" in dot, "sum#2" in dot
     (True, True, True)
     """
-    return (
-        "digraph computation {\n"
-        + "".join(
-            _body(
-                tensor,
-                show_data,
-                show_grad,
-                collapse,
-                names,
-                grads,
-                show_constants,
-                rankdir,
-                legend,
-            )
-        )
-        + "}\n"
+    body = _body(
+        tensor,
+        show_data=show_data,
+        show_grad=show_grad,
+        collapse=collapse,
+        names=names,
+        grads=grads,
+        show_constants=show_constants,
+        rankdir=rankdir,
+        legend=legend,
     )
+    return "digraph computation {\n" + "".join(body) + "}\n"
 
 
 def draw_graph(tensor: Tensor, **kwargs: Any) -> Any:

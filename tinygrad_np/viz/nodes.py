@@ -28,10 +28,11 @@ def fmt(value: Any) -> str:
 def summarize(array: Any) -> str:
     """A short, one-line account of an array's values.
 
-    One element: ``0.6931``; up to four: ``[1, 2, 3]``; more: ``mean 0.1 in [-1, 2]``.
+    One element: ``0.6931``; up to four: ``[1, 2, 3]`` (``[[1, 0], [2, 0]]`` keeps the rows);
+    more: ``mean 0.1 in [-1, 2]``.
 
-    >>> summarize(np.array([1.0, 2.0])), summarize(np.arange(10.0))
-    ('[1, 2]', 'mean 4.5 in [0, 9]')
+    >>> summarize(np.array([1.0, 2.0])), summarize(np.eye(2)), summarize(np.arange(10.0))
+    ('[1, 2]', '[[1, 0], [0, 1]]', 'mean 4.5 in [0, 9]')
     """
     if isinstance(array, Freed):  # backward(retain_graph=True) keeps the values
         return "freed by backward"
@@ -41,16 +42,29 @@ def summarize(array: Any) -> str:
     if a.size == 1:
         return fmt(a.reshape(()).item())
     if a.size <= 4:
-        return "[" + ", ".join(fmt(v) for v in a.ravel().tolist()) + "]"
+        return _nested(a.tolist())
     return f"mean {fmt(a.mean())} in [{fmt(a.min())}, {fmt(a.max())}]"
 
 
+def _nested(values: Any) -> str:
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(v) for v in values) + "]"
+    return fmt(values)
+
+
 def summarize_grad(array: Any) -> str:
-    """Like ``summarize``, but the norm instead of the mean: ``|grad| 0.106 in [-0.01, 0.02]``."""
+    """A gradient in one line: in full up to four elements, else its norm and range.
+
+    >>> summarize_grad(np.array([0.5, -1.0])), summarize_grad(np.array([3.0, 0, 0, 0, 4.0]))
+    ('grad: [0.5, -1]', 'grad: norm 5, in [0, 4]')
+    """
     a = np.asarray(array)
     if a.size <= 4:
         return "grad: " + summarize(a)
-    return f"|grad| {fmt(norm(a))} in [{fmt(a.min())}, {fmt(a.max())}]"
+    return f"grad: norm {fmt(norm(a))}, in [{fmt(a.min())}, {fmt(a.max())}]"
+
+
+NORM_NOTE = "the square root of the sum of the squared elements"
 
 
 def norm(array: Any) -> float:
@@ -120,7 +134,7 @@ def grad_map(grads: Any) -> dict[int, np.ndarray] | None:
             "grads must be what trace() returned or a {tensor: gradient} mapping, "
             f"not {type(grads).__name__}"
         )
-    return {id(t): np.asarray(getattr(g, "data", g)) for t, g in grads.items()}
+    return {id(t): np.asarray(g.data if isinstance(g, Tensor) else g) for t, g in grads.items()}
 
 
 class GraphIndex:
@@ -128,45 +142,64 @@ class GraphIndex:
 
     ``order`` holds the tensors that take part in backward (the root, every op output, every
     leaf that requires grad). Inputs that do not require grad (data, labels, raw constants)
-    are "constants": numbered separately, in the order the ops that use them appear.
+    are "constants". Ops are numbered 1, 2, 3... in the order they ran; unnamed parameters
+    and unnamed constants have numbers of their own (``param#1``, ``constant#1``), so no
+    sequence skips.
     """
 
     def __init__(self, root: Tensor, names: Any = None) -> None:
         if not isinstance(root, Tensor):
             raise TypeError(f"expected a Tensor, got {type(root).__name__}")
         self.order: list[Tensor] = autograd.toposort([root])
-        self.number = {id(t): k for k, t in enumerate(self.order)}
+        self.number = {id(t): k for k, t in enumerate(self.order)}  # drawing ids
         self.names = name_map(names)
-        self.constant_number: dict[int, int] = {}
+        self.constant_number: dict[int, int] = {}  # drawing ids of constants
+        self._short: dict[int, str] = {}  # the label of each unnamed node
+        counts = {"op": 0, "param": 0, "constant": 0}
+
+        def count(kind: str) -> int:
+            counts[kind] += 1
+            return counts[kind]
+
         for t in self.order:
             ctx = t._ctx
             if ctx is None:
+                if not self.name(t):
+                    self._short[id(t)] = f"param#{count('param')}" if t.requires_grad else "leaf"
                 continue
             for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
                 if not needed and id(parent) not in self.constant_number:
                     self.constant_number[id(parent)] = len(self.constant_number)
+                    if not self.name(parent):
+                        self._short[id(parent)] = _constant_label(parent, count)
+            self._short[id(t)] = f"{ctx.name}#{count('op')}"
 
     def name(self, t: Any) -> str | None:
         """A name given in ``names``, else the tensor's own ``.name``."""
         return self.names.get(id(t)) or getattr(t, "name", None)
 
     def label(self, t: Any) -> str:
-        """What the trace calls a node: its name, or ``matmul#5``, ``leaf#0``, ``const#1``."""
-        name = self.name(t)
-        if name:
-            return name
-        if id(t) in self.number:
-            k = self.number[id(t)]
-            return f"{t._ctx.name}#{k}" if t._ctx is not None else f"leaf#{k}"
-        return f"const#{self.constant_number[id(t)]}"
+        """What the trace calls a node: its name, or ``matmul#5``, ``param#1``, ``constant#1``."""
+        return self.name(t) or self._short[id(t)]
 
     def title(self, t: Tensor) -> str:
         """A drawing's first line: ``relu#4``, ``h = relu#4``, ``sum#2(axis=1)``, ``W1``."""
         if t._ctx is None:
             return self.label(t)
-        op = f"{t._ctx.name}#{self.number[id(t)]}"
+        op = self._short[id(t)]
         detail = op_detail(t._ctx)
         if detail != t._ctx.name:
             op += detail[len(t._ctx.name) :]
         name = self.name(t)
         return f"{name} = {op}" if name else op
+
+
+def _constant_label(value: Any, count: Any) -> str:
+    """A 0-d constant is shown as its value (``2``); others as ``constant#1``, ``#2``..."""
+    array = value.data if isinstance(value, Tensor) else value
+    if isinstance(array, Freed):  # a large constant that backward freed
+        return f"constant#{count('constant')}"
+    array = np.asarray(array)
+    if array.ndim == 0 and array.dtype.kind in "biuf":
+        return fmt(array.item())
+    return f"constant#{count('constant')}"

@@ -16,7 +16,15 @@ import numpy as np
 
 from tinygrad_np import autograd
 from tinygrad_np.tensor import Tensor
-from tinygrad_np.viz.nodes import GraphIndex, broadcast_note, fmt, norm, shape_text, summarize
+from tinygrad_np.viz.nodes import (
+    NORM_NOTE,
+    GraphIndex,
+    broadcast_note,
+    fmt,
+    norm,
+    shape_text,
+    summarize,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class GradientSent:
     """What one op sends to one of its inputs during backward."""
 
     position: int  # which input of the op (0 = first)
-    to: str  # the input's label: its name, or "matmul#5", "leaf#0", "const#1"
+    to: str  # the input's label: its name, or "matmul#5", "param#1", "constant#1"
     shape: tuple[int, ...] | None
     norm: float | None  # None: no gradient (a constant, such as the data or the labels)
     values: str  # the gradient itself when it has at most four elements, else ""
@@ -62,6 +70,10 @@ class BackwardTrace:
         self.steps: list[BackwardStep] = []
         self.grads: dict[Tensor, np.ndarray] = {}
         self.leaves: list[tuple[str, tuple[int, ...], float, str]] = []
+        # for backward_steps: the tensor of each step, and each gradient sent, by
+        # (id of the op's output, input position)
+        self._nodes: list[Tensor] = []
+        self._sent: dict[tuple[int, int], np.ndarray] = {}
 
     def __str__(self) -> str:
         return _format(self)
@@ -72,11 +84,19 @@ class BackwardTrace:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
         printer.text(_format(self))
 
+    def _repr_html_(self) -> str:  # Jupyter: the same table, as HTML
+        from tinygrad_np.viz.html import trace_html
+
+        return trace_html(self)
+
+
+TABLE_HEAD = ("step", "op", "out shape", "grad out: norm", "values", "", "to input", "shape")
+TABLE_HEAD += ("grad sent: norm", "values", "")
+
 
 def _format(tr: BackwardTrace) -> str:
     """Align the steps as a table so the chain rule reads top to bottom."""
-    head = ("step", "op", "out shape", "|grad out|", "grad out", "", "to input", "shape", "|grad|")
-    head += ("grad", "")
+    head = TABLE_HEAD
     rows: list[tuple[str, ...]] = []
     for s in tr.steps:
         left = (str(s.number), s.node, shape_text(s.shape), fmt(s.grad_norm), s.grad_values, "->")
@@ -133,12 +153,12 @@ def trace(
     """
     (root,), (seed,) = autograd._seeds("trace", [tensor], [gradient], False)
     index = GraphIndex(root, names)
-    seed_text = "1" if gradient is None else f"the given one, |grad| {fmt(norm(seed))}"
+    seed_text = "1" if gradient is None else f"the given one, norm {fmt(norm(seed))}"
     header = (
         f"backward from {index.title(root)} (shape {shape_text(root.shape)}, value "
         f"{summarize(root.data)}); starting gradient {seed_text}\n"
         "each step: the gradient arriving at an op's output, and what its backward sends to "
-        "each input\n(|grad| is the Euclidean norm; values are shown when there are at most 4)"
+        f"each input\n(norm: {NORM_NOTE}; values are shown when there are at most 4)"
     )
     tr = BackwardTrace(header)
     leaf_grads: dict[int, Any] = {}
@@ -157,9 +177,11 @@ def trace(
                 key = id(parent)
                 leaf_grads[key] = leaf_grads[key] + pg if key in leaf_grads else pg
             note = broadcast_note(ctx, i, parent.shape, node.shape)
+            tr._sent[(id(node), i)] = np.array(pg)
             records.append(
                 GradientSent(i, index.label(parent), tuple(pg.shape), norm(pg), _values(pg), note)
             )
+        tr._nodes.append(node)
         tr.steps.append(
             BackwardStep(
                 len(tr.steps) + 1,
