@@ -187,3 +187,45 @@ def test_an_inference_step_under_no_grad_replays():
         probs = predict(X)
     assert predict.compiled and not probs.requires_grad
     assert np.array_equal(probs.numpy(), model(tg.Tensor(X)).softmax().numpy())
+
+
+def test_convolution_pooling_and_their_checks_replay_bit_for_bit():
+    def make():
+        tg.manual_seed(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(27, 3)
+        )
+        return model, tg.optim.Adam(model.parameters(), lr=0.01)
+
+    images = np.random.default_rng(0).standard_normal((16, 1, 8, 8)).astype(np.float32)
+    labels = np.arange(16) % 3
+    (a, opt_a), (b, opt_b) = make(), make()
+    eager, compiled = training_step(a, opt_a), tg.jit(training_step(b, opt_b), strict=True)
+    for i in range(40):
+        assert np.array_equal(eager(images, labels).numpy(), compiled(images, labels).numpy()), i
+    assert compiled.compiled
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(p.data, q.data) and np.array_equal(p.grad.data, q.grad.data)
+
+
+def test_batch_norm_running_statistics_replay_bit_for_bit():
+    def make():
+        tg.manual_seed(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64, 3),
+        )  # fmt: skip
+        return model, tg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+    images = np.random.default_rng(1).standard_normal((16, 1, 8, 8)).astype(np.float32)
+    labels = np.arange(16) % 3
+    (a, opt_a), (b, opt_b) = make(), make()
+    eager, compiled = training_step(a, opt_a), tg.jit(training_step(b, opt_b), strict=True)
+    for i in range(30):
+        if i == 20:  # evaluation mode: running statistics used, not updated
+            a.eval(), b.eval()
+        assert np.array_equal(eager(images, labels).numpy(), compiled(images, labels).numpy()), i
+    for (name, x), y in zip(a.named_buffers(), b.buffers()):
+        assert np.array_equal(x.data, y.data) and x.data.dtype == y.data.dtype, name
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(p.data, q.data)

@@ -23,6 +23,8 @@ from tinygrad_np.compiler.state import identifier
 from tinygrad_np.compiler.tracer import Sym, Traced
 from tinygrad_np.tensor import Tensor
 
+NAMESPACES = (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft),
+              ("np.lib.stride_tricks", np.lib.stride_tricks))  # fmt: skip
 RETRY = type("Retry", (), {"__repr__": lambda self: "RETRY"})()  # "record this call anew"
 _files = itertools.count()
 
@@ -186,10 +188,9 @@ class Writer:
         if isinstance(owner, np.ufunc) and getattr(np, owner.__name__, None) is owner:
             return f"np.{owner.__name__}.{f.__name__}"
         name = getattr(f, "__name__", None)
-        if name and getattr(np, name, None) is f:
-            return f"np.{name}"
-        if name and getattr(np.linalg, name, None) is f:
-            return f"np.linalg.{name}"
+        for path, module in NAMESPACES:
+            if name and getattr(module, name, None) is f:
+                return f"{path}.{name}"
         return self.obj(f, name or "function")
 
     # --- one operation -------------------------------------------------------------------

@@ -134,11 +134,13 @@ def _constants(trace: Trace, kept: list[Op], escaping: set[int], p: Plan) -> Non
     # a view of one (a weight's .T) is the same view at every call, so it is made once.
     guarded = {i for i, src in trace.rec.inputs.items() if src[0] in ("data", "item", "attr")
                and type(trace.rec.values[i]) is Traced}  # fmt: skip
+    # ...unless the view is then changed in place (x += 1 rebinds a name in Python's eyes)
+    targets = {op.args[0].index for op in kept if op.kind in ("inplace", "setitem")}
     for i, op in enumerate(kept):
         if op.kind in ("rng", "guard", "compare", "inplace", "setitem") or op.writes:
             continue
-        if _is_view(op) and all(v.index in guarded or v.index in constant_values
-                                for v in op.reads):  # fmt: skip
+        if _is_view(op) and op.results[0].index not in targets and all(
+                v.index in guarded or v.index in constant_values for v in op.reads):  # fmt: skip
             op.info["constant"] = True
             constant_values.add(op.results[0].index)
             p.constants[op.results[0].index] = op.results[0].array
@@ -217,6 +219,8 @@ def _aliases(trace: Trace, kept: list[Op], escaping: set[int]) -> dict[int, int]
 def _is_plain_copy(op: Op) -> bool:
     if op.kind != "method" or len(op.results) != 1 or type(op.args[0]) is not Traced:
         return False
+    if type(op.results[0]) is not Traced:
+        return False
     src, dst = op.args[0].array, op.results[0].array
     if not isinstance(src, np.ndarray) or not isinstance(dst, np.ndarray):
         return False
@@ -248,29 +252,34 @@ def _guards_first(trace: Trace, kept: list[Op], strict: bool) -> tuple[list[Op],
         for s in writes(op) | creates(op):
             last_writer[s] = i
     moved: set[int] = set()
-    stack = list(guards)
-    while stack:
-        i = stack.pop()
-        if i not in moved:
-            moved.add(i)
-            stack.extend(deps[i])
+
+    def move(start: list[int]) -> None:  # these ops and all they depend on
+        stack = list(start)
+        while stack:
+            i = stack.pop()
+            if i not in moved:
+                moved.add(i)
+                stack.extend(deps[i])
+
+    move(guards)
+    while True:  # an op left behind must not see a storage a moved op changes: move it too
+        last_write: dict[int, int] = {}
+        for i in moved:
+            for s in writes(kept[i]) | creates(kept[i]):
+                last_write[s] = max(last_write.get(s, -1), i)
+        behind = [j for j, op in enumerate(kept) if j not in moved and any(
+            last_write.get(s, -1) > j for s in reads(op) | writes(op))]  # fmt: skip
+        if not behind:
+            break
+        move(behind)
     persistent = {s.index for s in trace.rec.storages if s.persistent}
-    first_left: dict[int, int] = {}  # storage -> the first op staying in place that uses it
-    for j, op in enumerate(kept):
-        if j not in moved:
-            for s in reads(op) | writes(op):
-                first_left.setdefault(s, j)
-    for i in sorted(moved):
-        op = kept[i]
-        changed = writes(op) | creates(op)
-        # moving op i up must not change state, nor a storage an op it passes still uses
-        if changed & persistent or any(first_left.get(s, i) < i for s in changed):
-            where = _first_guard_location(kept, moved)
-            raise JitError(
-                f"a branch on a tensor value ({where}) depends on state the step has already "
-                "changed, so a replay could not bail out before changing it; move the test "
-                "before the optimizer step, or leave this step uncompiled"
-            )
+    if any(writes(kept[i]) & persistent for i in moved):  # a replay must bail out unchanged
+        where = _first_guard_location(kept, moved)
+        raise JitError(
+            f"a branch on a tensor value ({where}) depends on state the step has already "
+            "changed, so a replay could not bail out before changing it; move the test "
+            "before the optimizer step, or leave this step uncompiled"
+        )
     prologue = [op for i, op in enumerate(kept) if i in moved]
     body = [op for i, op in enumerate(kept) if i not in moved]
     return prologue, body

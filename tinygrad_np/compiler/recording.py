@@ -145,21 +145,28 @@ class Recording:
             )
         real = _execute(kind, target, unwrap(args), unwrap(kwargs), self.generator)
         if not self.logging:
-            return args[0] if kind == "inplace" else real
+            return args[0] if kind == "inplace" and real is args[0].array else real
         reads, writes = [], []
         _collect(args, reads)
         out = kwargs.get("out")
         _collect({k: v for k, v in kwargs.items() if k != "out"}, reads)
         if out is not None:
             self._writes(out, writes, "writes its out= result into")
+            _collect(out, reads)  # the out= array is a value the call needs (a view, say)
         if kind in ("inplace", "setitem") or (kind == "method" and target in MUTATING_METHODS):
             self._writes(args[0], writes, "changes in place")
         elif kind == "func" and (target in MUTATING_FUNCTIONS or _is_at(target)):
             self._writes(args[0], writes, "changes in place")
         elif kind == "rng" and target in ("shuffle",):
             self._writes(args[0], writes, "shuffles in place")
-        if kind == "inplace":
+        if kind == "inplace" and real is args[0].array:
             results, value = (), args[0]
+        elif kind == "inplace":  # a NumPy scalar: x += y made a new value, as x = x + y
+            writes.clear()
+            kind = "binop"
+            results_list: list[Any] = []
+            value = self._wrap(real, results_list)
+            results = tuple(results_list)
         else:
             results_list: list[Any] = []
             value = self._wrap(real, results_list)

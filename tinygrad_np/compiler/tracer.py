@@ -102,6 +102,8 @@ class Traced:
         if name.startswith("__") and name not in ESCAPING_METHODS:
             raise AttributeError(name)
         value = getattr(self.array, name)
+        if name == "item" and self.array.dtype == bool:  # a truth value: a per-step bool,
+            return _Method(self, name)  # whose truth test becomes a guard
         if name in ESCAPING_METHODS:
             return lambda *a, **k: self.rec.escape(self, f".{name}()", lambda: value(*a, **k))
         if name in DATA_SHAPED:
@@ -192,9 +194,8 @@ def _binary(symbol: str, reflected: bool = False):
 
 
 def _inplace(symbol: str):
-    def method(self, other):
-        self.rec.call("inplace", symbol, (self, other), {})
-        return self
+    def method(self, other):  # an array changes in place; a NumPy scalar gives a new one
+        return self.rec.call("inplace", symbol, (self, other), {})
 
     return method
 
@@ -224,9 +225,9 @@ class Namespace:
         target = getattr(self._module, name)
         if isinstance(target, type) or not callable(target):
             if type(target).__name__ == "module":
-                if name in ("linalg", "fft"):
-                    return Namespace(self._rec, target)
-                return self._rec.refuse(f"np.{name} through the array seam")
+                if name == "random":  # draws a replay would not repeat in order
+                    return self._rec.refuse(f"np.{name} through the array seam")
+                return Namespace(self._rec, target)  # np.linalg, np.lib.stride_tricks, ...
             return target  # dtypes, errstate, constants such as np.pi and np.newaxis
         return _Function(self._rec, target)
 
