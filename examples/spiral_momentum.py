@@ -22,12 +22,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="BLAS threads (default 1, the fastest for a small net)",
+        help="BLAS threads (default: OPENBLAS_NUM_THREADS if set, else 1, the fastest for "
+        "a small net)",
     )
     args = parser.parse_args(argv)
-    tg.set_num_threads(args.threads)  # a script owns its process (benchmarks/README.md)
-    tg.tune_malloc()  # freed memory stays for the next step instead of going to the kernel
+    # a script owns its process: one BLAS thread and no page faults (benchmarks/README.md)
+    tg.set_num_threads(tg.runtime.threads_for_small_models(args.threads))
+    tg.tune_malloc()
 
     tg.manual_seed(0)
     data = tg.data.spiral_data(samples=100, classes=3, seed=0)

@@ -117,3 +117,15 @@ def test_importing_the_library_changes_no_process_setting():
         "assert opened or not tinygrad_np.runtime._mallopt\n"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_scripts_take_one_thread_unless_asked_otherwise(monkeypatch):
+    from tinygrad_np.runtime import THREAD_VARIABLES, threads_for_small_models
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert threads_for_small_models() == 1
+    assert threads_for_small_models(3) == 3  # a flag wins
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert threads_for_small_models() == 2  # so does the environment, over the default
+    assert threads_for_small_models(1) == 1

@@ -40,7 +40,6 @@ from tinygrad_np.train import evaluate, fit
 # The book's settings for each optimizer, in its names (learning_rate, epsilon, rho, ...).
 OPTIMIZER_DEFAULTS = tg.optim.SPIRAL_SETTINGS
 DEFAULT_EPOCHS = 10001  # the book's loops run range(10001)
-DEFAULT_THREADS = 1  # fastest for the book's networks, measured in benchmarks/README.md
 
 DATASETS = {"spiral": tg.data.spiral_data, "vertical": tg.data.vertical_data}
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
@@ -170,9 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-progress", action="store_true", help="no progress bar or progress lines")
     add("--no-jit", action="store_true",
         help="run steps eagerly, not as tg.jit replays (the same numbers)")  # fmt: skip
-    add("--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N",
-        help=f"NumPy's BLAS threads (default: {DEFAULT_THREADS}, the fastest for small "
-             "networks)")  # fmt: skip
+    add("--threads", type=positive_int, metavar="N",
+        help="NumPy's BLAS threads (default: OPENBLAS_NUM_THREADS if set, else 1, the "
+             "fastest for small networks)")  # fmt: skip
     add("--no-malloc-tuning", action="store_true",
         help="keep glibc's malloc thresholds (see tg.tune_malloc)")  # fmt: skip
     add("--print-every", type=positive_int,
@@ -317,7 +316,8 @@ def _describe(args: argparse.Namespace, optimizer: Any, n_train: int) -> str:
 
 def train_command(args: argparse.Namespace) -> int:
     """Run ``tinygrad-np train``: build, fit, evaluate on train and test, save, plot."""
-    tg.set_num_threads(args.threads)  # this process is ours: set it up for small models
+    # this process is ours: set it up for small models (benchmarks/README.md)
+    tg.set_num_threads(tg.runtime.threads_for_small_models(args.threads))
     if not args.no_malloc_tuning:
         tg.tune_malloc()
     make = DATASETS[args.dataset]

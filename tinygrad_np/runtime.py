@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import platform
 from typing import Any
 
@@ -56,6 +57,27 @@ def set_num_threads(n: int) -> int | None:
     previous = get_num_threads()
     _threadpoolctl().threadpool_limits(limits=n, user_api="blas")
     return previous
+
+
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+SMALL_MODEL_THREADS = 1  # the fastest for the book's networks (benchmarks/README.md)
+
+
+def threads_for_small_models(requested: int | None = None) -> int:
+    """The BLAS thread count a script training a small model should set: ``requested`` if
+    given, else the count an environment variable (``OPENBLAS_NUM_THREADS``, ...) asks for,
+    else 1, the fastest for small networks (measured in benchmarks/README.md).
+
+    >>> threads_for_small_models(4)
+    4
+    """
+    if requested is not None:
+        return requested
+    for name in THREAD_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return SMALL_MODEL_THREADS
 
 
 def tune_malloc(
