@@ -36,7 +36,7 @@ def out_capable(op: Op) -> bool:
         owner = getattr(t, "__self__", None)
         return isinstance(owner, np.ufunc) and t.__name__ in ("reduce", "accumulate")
     if op.kind == "method":
-        return op.target in OUT_METHODS
+        return op.target in OUT_METHODS or copy_into(op)
     if op.kind == "binop":
         return op.target in BINARY_UFUNCS and all(
             type(a) in (Traced, Sym, int, float, bool) or isinstance(a, np.ndarray | np.generic)
@@ -46,6 +46,26 @@ def out_capable(op: Op) -> bool:
         return op.target in UNARY_UFUNCS
     if op.kind == "rng":
         return op.target in RNG_OUT
+    return False
+
+
+def copy_into(op: Op) -> bool:
+    """A method that makes a copy (``x.copy()``, ``x.astype(t)``, a ``reshape`` that could
+    not be a view): ``np.copyto`` into a kept buffer writes the same elements, cast the
+    same way."""
+    if type(op.args[0]) is not Traced or type(op.args[0].array) is not np.ndarray:
+        return False
+    if len(op.results) != 1 or type(op.results[0]) is not Traced:
+        return False
+    src, out = op.args[0].array, op.results[0].array
+    if type(out) is not np.ndarray or not op.results[0].rec.fresh(op.results[0]):
+        return False
+    if op.target == "copy":
+        return len(op.args) == 1 and not op.kwargs
+    if op.target == "astype":
+        return len(op.args) == 2 and set(op.kwargs) <= {"copy"} and out.shape == src.shape
+    if op.target == "reshape":  # it copied: the result is C-ordered, so it reshapes back
+        return not op.kwargs and out.flags.c_contiguous
     return False
 
 
@@ -60,17 +80,20 @@ def assign_buffers(
             if s is not None:
                 last_use[merged.get(s, s)] = i
     dedicated = _gradient_storages(trace, merged, p.needed)
-    free: dict[tuple, list[int]] = {}
+    # Memory comes in arenas, each held by one array at a time; a value gets a view of the
+    # free arena whose size fits it best (grown if none does), in its own shape and layout.
+    sizes: list[int] = []
+    free: list[int] = []
+    views: list[tuple[int, np.ndarray]] = []  # buffer -> (arena, the eager array it stands for)
     releases: dict[int, list[int]] = {}  # position -> storages whose last use it is
-    holder: dict[int, int] = {}  # storage -> buffer index
+    holder: dict[int, int] = {}  # storage -> arena
     for i, op in enumerate(ordered):
-        for s in releases.pop(i - 1, ()):  # a buffer is free after its last use
-            b = holder[s]
-            free.setdefault(_key(p.buffers[b]), []).append(b)
+        for s in releases.pop(i - 1, ()):  # an arena is free after its holder's last use
+            free.append(holder[s])
         if len(op.results) != 1 or "out" in op.kwargs or "where" in op.kwargs:
             continue
         v = op.results[0]
-        if type(v) is not Traced or type(v.array) is not np.ndarray or v.array.base is not None:
+        if type(v) is not Traced or type(v.array) is not np.ndarray or not trace.rec.fresh(v):
             continue
         s = v.storage
         if s < 0 or s in persistent or (s in escaping and s not in dedicated):
@@ -78,22 +101,42 @@ def assign_buffers(
         if v.index not in p.needed and s not in dedicated:
             continue
         fill = op.kind == "func" and op.target in FILLS
-        if not (out_capable(op) or fill) or not (
-            v.array.flags.c_contiguous or v.array.flags.f_contiguous
-        ):
+        if not (out_capable(op) or fill) or not _dense(v.array):
             continue
-        key = _key(v.array)
-        if free.get(key) and s not in dedicated:
-            b = free[key].pop()
+        need = v.array.nbytes
+        if s in dedicated or not free:
+            arena = len(sizes)
+            sizes.append(need)
         else:
-            b = len(p.buffers)
-            p.buffers.append(np.empty_like(v.array))
-        op.info["buffer"] = b
-        holder[s] = b
-        if s not in dedicated:
+            fits = [a for a in free if sizes[a] >= need]
+            arena = min(fits, key=sizes.__getitem__) if fits else max(free, key=sizes.__getitem__)
+            free.remove(arena)
+            sizes[arena] = max(sizes[arena], need)
+        op.info["buffer"] = len(views)
+        views.append((arena, v.array))
+        holder[s] = arena
+        if s in dedicated:  # a new gradient keeps its memory: .grad holds it until next call
+            p.gradients.add(arena)
+        else:
             releases.setdefault(max(last_use.get(s, i), i), []).append(s)
-        else:  # a new gradient keeps its buffer: .grad holds it until the next call
-            p.gradients.add(b)
+    p.arenas = [np.empty(max(n, 1), dtype=np.uint8) for n in sizes]
+    p.buffers = [_view(p.arenas[a], like) for a, like in views]
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a`` fills its memory without gaps, in some order of its axes (a ufunc's
+    result keeps its input's layout: a transposed input gives a transposed result)."""
+    step = a.itemsize
+    for stride, n in sorted(zip(a.strides, a.shape)):
+        if n > 1 and stride != step:
+            return False
+        step *= n
+    return True
+
+
+def _view(arena: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """An array shaped, typed and laid out like ``like``, in the memory of ``arena``."""
+    return np.ndarray(like.shape, like.dtype, buffer=arena, offset=0, strides=like.strides)
 
 
 def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -> set[int]:
@@ -115,7 +158,3 @@ def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -
             st = merged.get(storage(wb[3]), storage(wb[3]))
             counted[st] = counted.get(st, 0) + 1
     return {st for st in out if counted.get(st) == 1 and st not in others}
-
-
-def _key(a: np.ndarray) -> tuple:
-    return a.shape, a.dtype.str, a.strides

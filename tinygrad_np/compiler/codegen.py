@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_np.compiler.buffers import copy_into
 from tinygrad_np.compiler.effects import BINARY_UFUNCS, FILLS, UNARY_UFUNCS, template_free
 from tinygrad_np.compiler.program import Plan
 from tinygrad_np.compiler.recording import Op
@@ -212,6 +213,15 @@ class Writer:
             return self._fill(op, out)
         if k == "func":
             text = f"{self.function(t)}({self.call_args(a, op.kwargs, out)})"
+        elif k == "method" and out is not None and copy_into(op):
+            # x.copy(), x.astype(t), a reshape that copies: the same elements into the buffer
+            into = out
+            if t == "reshape":
+                into = self.obj(self.plan.buffers[buffer].reshape(a[0].array.shape),
+                                f"{out}_as_source")  # fmt: skip
+            casting = ", casting='unsafe'" if t == "astype" else ""
+            return [f"{self.value(op.results[0])} = {out}",
+                    f"np.copyto({into}, {self.expr(a[0])}{casting})"]  # fmt: skip
         elif k == "method" and _reduction(op):
             # x.sum(...) is np.add.reduce(x, ...) behind a Python wrapper: call it directly
             axis = a[1] if len(a) == 2 else op.kwargs.get("axis")

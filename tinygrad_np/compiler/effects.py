@@ -52,7 +52,7 @@ def creates(op: Op) -> set:
     out = op.info.get("creates")
     if out is None:
         out = op.info["creates"] = {v.storage for v in op.results if type(v) is Traced
-                                    and v.storage >= 0 and v.array.base is None}  # fmt: skip
+                                    and v.rec.fresh(v)}  # fmt: skip
     return out
 
 

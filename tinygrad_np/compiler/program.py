@@ -51,19 +51,20 @@ class Plan:
     body: list[Op] = field(default_factory=list)
     needed: set[int] = field(default_factory=set)  # indices of values some kept op reads
     constants: dict[int, Any] = field(default_factory=dict)  # value index -> real value
-    buffers: list[np.ndarray] = field(default_factory=list)
-    gradients: set[int] = field(default_factory=set)  # buffers that new gradients own
+    buffers: list[np.ndarray] = field(default_factory=list)  # the out= arrays, views of...
+    arenas: list[np.ndarray] = field(default_factory=list)  # ...the memory kept between calls
+    gradients: set[int] = field(default_factory=set)  # arenas that new gradients own
     rng_in_prologue: bool = False
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the buffers that hold a step's temporaries between calls."""
-        return sum(b.nbytes for i, b in enumerate(self.buffers) if i not in self.gradients)
+        """Bytes of the memory that holds a step's temporaries between calls."""
+        return sum(a.nbytes for i, a in enumerate(self.arenas) if i not in self.gradients)
 
     @property
     def gradient_nbytes(self) -> int:
-        """Bytes of the buffers new gradients are written into (what ``.grad`` holds)."""
-        return sum(self.buffers[i].nbytes for i in self.gradients)
+        """Bytes of the memory new gradients are written into (what ``.grad`` holds)."""
+        return sum(self.arenas[i].nbytes for i in self.gradients)
 
 
 def plan(trace: Trace, strict: bool) -> Plan:
@@ -179,8 +180,8 @@ def _is_view(op: Op) -> bool:
         )
     else:
         ok = False  # fmt: skip
-    out = op.results[0].array
-    return ok and isinstance(out, np.ndarray) and out.base is not None
+    out, src = op.results[0], op.reads[0]
+    return ok and isinstance(out.array, np.ndarray) and out.storage == storage(src) >= 0
 
 
 # ------------------------------------------------------------------ copies that change nothing

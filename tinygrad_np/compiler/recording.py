@@ -68,6 +68,7 @@ class Storage:
     root: Any  # the array owning the memory (kept alive by the values)
     persistent: bool = False  # an input the step reads from outside (parameters, state, args)
     source: Any = None  # where a persistent storage comes from (set by the recorder)
+    creator: int = -1  # the value whose making created this memory (a fresh result)
 
 
 class Recording:
@@ -105,6 +106,7 @@ class Recording:
             storage = self._roots.get(id(root))
             if storage is None or persistent:
                 storage = Storage(len(self.storages), root, persistent, source)
+                storage.creator = -1 if persistent else len(self.values)
                 self.storages.append(storage)
                 self._roots[id(root)] = storage
         t = Traced(array, self, len(self.values), -1 if storage is None else storage.index)
@@ -112,6 +114,11 @@ class Recording:
         if type(array) is np.ndarray:
             self._by_id.setdefault(id(array), t)
         return t
+
+    def fresh(self, t: Traced) -> bool:
+        """Whether ``t`` was made in memory of its own: a new result, not a view (a copying
+        reshape's result is a view of the hidden copy, and fresh all the same)."""
+        return t.storage >= 0 and self.storages[t.storage].creator == t.index
 
     def sym(self, value: Any) -> Sym:
         s = Sym(value, self, len(self.values))
