@@ -19,6 +19,7 @@ JIT_TARGETS: dict[str, dict[str, float]] = {
     "spiral": {"time": 0.95, "memory_vs_eager": 1.0, "record_steps": 5.0},
     "mlp": {"time": 1.00, "memory_vs_eager": 1.0, "record_steps": 5.0},
     "deep": {"time": 1.05, "memory_vs_eager": 1.0, "record_steps": 5.0},
+    "conv": {"memory_vs_eager": 1.0, "record_steps": 5.0},
 }
 
 
