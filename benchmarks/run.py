@@ -17,8 +17,6 @@ import contextlib
 import cProfile
 import gc
 import json
-import os
-import platform
 import pstats
 import sys
 import time
@@ -34,61 +32,14 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np  # noqa: E402
 
 from benchmarks import workloads as wl  # noqa: E402
+from benchmarks.machine import (  # noqa: E402
+    blas_info,
+    limit_blas_threads,
+    machine,
+    set_threads,
+    setup_torch,
+)
 from benchmarks.report import TARGETS, format_table, rows_of, thread_table  # noqa: E402, F401
-
-# ================================ the machine ================================================
-
-
-def limit_blas_threads(n: int) -> Any:
-    """A context in which NumPy's BLAS uses at most ``n`` threads."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        raise SystemExit("run.py: --threads needs threadpoolctl") from None
-    return threadpool_limits(limits=n, user_api="blas")
-
-
-def blas_info() -> tuple[str, int | None]:
-    """A one-line description of NumPy's BLAS and its thread count (None when unknown)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed", None
-    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    if not pools:
-        return "no BLAS thread pool found", None
-    p = pools[0]
-    text = f"{p.get('internal_api')} {p.get('version')} ({p.get('threading_layer')}), "
-    return text + f"{p['num_threads']} threads", int(p["num_threads"])
-
-
-def setup_torch(threads: int | None, stack: contextlib.ExitStack) -> tuple[Any, str]:
-    """Import torch with as many threads as NumPy's BLAS; (None, why) when it is missing.
-
-    The previous thread count comes back when ``stack`` closes.
-    """
-    try:
-        import torch
-    except ImportError:
-        return None, "not installed"
-    n = threads or os.cpu_count() or 1
-    stack.callback(torch.set_num_threads, torch.get_num_threads())
-    torch.set_num_threads(n)
-    how = "= BLAS threads" if threads else "= CPU count, BLAS threads unknown"
-    return torch, f"{torch.__version__}, {torch.get_num_threads()} threads ({how})"
-
-
-def machine(torch_line: str, blas_line: str) -> dict[str, str]:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return {
-        "platform": platform.platform(),
-        "cpus": f"{os.cpu_count()} (load average {load}: other work slows and skews timings)",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "blas": blas_line,
-        "torch": torch_line,
-    }
-
 
 # ================================ measuring ==================================================
 
@@ -112,13 +63,18 @@ def frozen_gc(freeze: bool = True) -> Iterator[None]:
         gc.unfreeze()
 
 
-def interleaved(steps: dict[str, wl.Step], repeats: int, block: int) -> dict[str, list[float]]:
-    """Per-step seconds of each implementation, ``repeats`` blocks of ``block`` steps each."""
+def interleaved(
+    steps: dict[Any, wl.Step], repeats: int, block: int, setup: Any = None
+) -> dict[Any, list[float]]:
+    """Per-step seconds of each implementation, ``repeats`` blocks of ``block`` steps each;
+    ``setup(name)``, when given, runs untimed before each block (a thread count, say)."""
     names = list(steps)
-    times: dict[str, list[float]] = {n: [] for n in names}
+    times: dict[Any, list[float]] = {n: [] for n in names}
     for r in range(repeats):
         for n in names if r % 2 == 0 else reversed(names):  # nobody always goes first
             step = steps[n]
+            if setup is not None:
+                setup(n)
             t0 = time.perf_counter()
             for _ in range(block):
                 step()
@@ -162,53 +118,77 @@ def check_agreement(w: wl.Workload, steps: dict[str, wl.Step]) -> dict[str, floa
     return recorded
 
 
-def measure(w: wl.Workload, impls: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
-    """Time and memory of each implementation on one workload.
+def measure(
+    w: wl.Workload, impls: Sequence[str], args: argparse.Namespace, counts: Sequence = (None,),
+    torch: Any = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Time and memory of each implementation on one workload, at each BLAS thread count in
+    ``counts`` (None: BLAS's own), one result per count.
 
-    NumPy and tinygrad_np share one BLAS and are interleaved. PyTorch runs in a phase of its
-    own: its OpenMP threads and OpenBLAS's busy-waiting ones fight over the cores when the
-    libraries alternate step by step, which slows both by several times on a small machine.
+    NumPy and tinygrad_np share one BLAS and are interleaved, and so are the thread counts
+    (set before each block, untimed), so load that comes and goes hits them all alike.
+    PyTorch runs in a phase of its own: its OpenMP threads and OpenBLAS's busy-waiting ones
+    fight over the cores when the libraries alternate step by step, which slows both by
+    several times on a small machine.
     """
-    steps = {n: wl.IMPLEMENTATIONS[n](w, args.seed) for n in impls}
-    recorded = check_agreement(w, steps)
-    result: dict[str, Any] = {"workload": w.name, "title": w.title, "impls": {}}
-    times: dict[str, list[float]] = {}
-    phases = [[n for n in impls if n != "torch"], [n for n in impls if n == "torch"]]
+    keys = [(n, c) for c in counts for n in impls]
+    steps = {k: wl.IMPLEMENTATIONS[k[0]](w, args.seed) for k in keys}
+
+    def use(key: tuple) -> None:
+        if key[1] is not None:
+            set_threads(key[1], torch if key[0] == "torch" else None)
+
+    recorded: dict[tuple, float] = {}
+    for c in counts:
+        use(("numpy", c))
+        found = check_agreement(w, {n: steps[(n, c)] for n in impls})
+        recorded.update({(n, c): seconds for n, seconds in found.items()})
+    results = {c: {"workload": w.name, "title": w.title, "impls": {}, "threads": c}
+               for c in counts}  # fmt: skip
+    times: dict[tuple, list[float]] = {}
+    phases = [[k for k in keys if k[0] != "torch"], [k for k in keys if k[0] == "torch"]]
     for phase in filter(None, phases):
         time.sleep(args.pause)  # let the other library's worker threads fall asleep
-        for n in phase:
+        for k in phase:
+            use(k)
             for _ in range(args.warmup):
-                steps[n]()
+                steps[k]()
         if w.is_chain or args.max_block == 1:
             block = 1
         else:  # blocks of a few milliseconds: long enough to time, short enough to interleave
-            slowest = max(min_time(steps[n]) for n in phase)
+            slowest = max(use(k) or min_time(steps[k]) for k in phase)
             block = max(1, min(args.max_block, int(args.block_seconds / slowest)))
         repeats = min(args.repeats, args.chain_repeats) if w.is_chain else args.repeats
-        times.update(interleaved({n: steps[n] for n in phase}, repeats, block))
-        for n in phase:
-            result["impls"][n] = {
-                "median_s": median(times[n]),
-                "min_s": min(times[n]),
-                "samples": len(times[n]),
-                "steps_per_sample": block,
-                "peak_bytes": None if n == "torch" else peak_bytes(steps[n]),
-            }
-            compiled = getattr(steps[n], "compiled", None)
+        times.update(interleaved({k: steps[k] for k in phase}, repeats, block, use))
+        for k in phase:
+            use(k)
+            n, entry = (
+                k[0],
+                {
+                    "median_s": median(times[k]),
+                    "min_s": min(times[k]),
+                    "samples": len(times[k]),
+                    "steps_per_sample": block,
+                    "peak_bytes": None if k[0] == "torch" else peak_bytes(steps[k]),
+                },
+            )
+            compiled = getattr(steps[k], "compiled", None)
             if compiled is not None:  # the temporaries' buffers it keeps between calls count
                 # too; its gradients' buffers are what .grad holds after any step, eager too
-                result["impls"][n]["peak_bytes"] += compiled.nbytes
-                result["impls"][n]["held_bytes"] = compiled.nbytes
-                result["impls"][n]["record_s"] = recorded.get(n)
-                result["impls"][n]["compiled"] = compiled.compiled
-    if "numpy" in times:
-        # the same ratios taken round by round: shows how much the noise moved them
-        result["paired_ratio_median"] = {
-            n: median(t / b for t, b in zip(times[n], times["numpy"]))
-            for n in times
-            if n.startswith("tinygrad_np")
-        }
-    return result
+                entry["peak_bytes"] += compiled.nbytes
+                entry["held_bytes"] = compiled.nbytes
+                entry["record_s"] = recorded.get(k)
+                entry["compiled"] = compiled.compiled
+            results[k[1]]["impls"][n] = entry
+    for c in counts:
+        if ("numpy", c) in times:
+            # the same ratios taken round by round: shows how much the noise moved them
+            results[c]["paired_ratio_median"] = {
+                n: median(t / b for t, b in zip(times[(n, c)], times[("numpy", c)]))
+                for n in impls
+                if n.startswith("tinygrad_np")
+            }
+    return [results[c] for c in counts]
 
 
 def min_time(step: wl.Step, tries: int = 3) -> float:
@@ -301,11 +281,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_at(count: int | None, chosen: list, args: argparse.Namespace, results: list) -> dict:
-    """Measure every chosen workload with ``count`` BLAS threads (None: BLAS's own)."""
+def run_all(chosen: list, args: argparse.Namespace, results: list) -> dict:
+    """Measure every chosen workload at each thread count of ``--threads``."""
+    counts = args.threads or [None]
     with contextlib.ExitStack() as stack:  # thread limits and the frozen GC last for this run
-        if count:
-            stack.enter_context(limit_blas_threads(count))
+        if counts[0]:
+            stack.enter_context(limit_blas_threads(max(counts)))  # restored at the end
         blas_line, threads = blas_info()
         if args.no_torch:
             torch, torch_line = None, "left out (--no-torch)"
@@ -314,6 +295,8 @@ def run_at(count: int | None, chosen: list, args: argparse.Namespace, results: l
         stack.enter_context(frozen_gc(not args.no_gc_freeze))
         info = machine(torch_line, blas_line)
         info["gc"] = "frozen after imports" if not args.no_gc_freeze else "not frozen"
+        if counts[0]:
+            info["threads"] = f"{', '.join(map(str, counts))} (interleaved, set before each block)"
         for k, v in info.items():
             print(f"{k + ':':10} {v}")
         if args.quick:
@@ -323,9 +306,11 @@ def run_at(count: int | None, chosen: list, args: argparse.Namespace, results: l
             impls = ["tinygrad_np"]
             if not w.is_chain:
                 impls = ["numpy", "tinygrad_np", "tinygrad_np.nn", "tinygrad_np.jit"]
-            result = measure(w, impls + ["torch"] * (torch is not None), args)
-            result["threads"] = threads
-            results.append(result)
+            impls += ["torch"] * (torch is not None)
+            found = measure(w, impls, args, counts if counts[0] else [None], torch)
+            for result in found:
+                result["threads"] = result["threads"] or threads
+            results.extend(found)
     return info
 
 
@@ -346,8 +331,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         return {}
     chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]
     results: list[dict[str, Any]] = []
-    for count in args.threads or [None]:
-        info = run_at(count, chosen, args, results)
+    info = run_all(chosen, args, results)
     rows = [row for r in results for row in rows_of(r)]
     print(format_table(rows))
     for r in results:
