@@ -134,9 +134,12 @@ def measure(
     keys = [(n, c) for c in counts for n in impls]
     steps = {k: wl.IMPLEMENTATIONS[k[0]](w, args.seed) for k in keys}
 
-    def use(key: tuple) -> None:
-        if key[1] is not None:
-            set_threads(key[1], torch if key[0] == "torch" else None)
+    current: list = [None]
+
+    def use(key: tuple) -> None:  # switch threads only when the count changes
+        if key[1] is not None and key[1] != current[0]:
+            set_threads(key[1], torch)
+            current[0] = key[1]
 
     recorded: dict[tuple, float] = {}
     for c in counts:
