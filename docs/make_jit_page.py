@@ -198,7 +198,9 @@ masks are drawn from `tinygrad_np.rng.get_rng()` at the same point, in the same 
 tests train every optimizer (SGD with the book's decay, both momentum rules and Nesterov;
 Adagrad, RMSprop, Adam, AdamW), L1/L2 penalties and dropout for hundreds of steps next to an
 eager twin and compare losses, parameters, gradients and optimizer state with
-`np.array_equal`.
+`np.array_equal`; convolutions, pooling and batch norm (its running statistics too), a
+gradient penalty through `create_graph=True`, and `fit()` with and without the compiled step
+the same way.
 
 ## What it refuses
 
@@ -249,12 +251,16 @@ malloc (`--no-malloc-tuning`).
 
 REFUSALS = [  # (in the step, what happens): the table of the page
     (
-        "`.item()`, `float(t)`, `.tolist()`, `np.asarray(t.numpy())`, printing a tensor",
+        "`.item()` of a number, `float(t)`, `.tolist()`, `np.asarray(t.numpy())`, printing",
         "refused: return the Tensor and read it outside",
     ),
     (
-        "`if loss > 1:` (a truth test on a value)",
+        "`if loss > 1:`, `.item()` of a truth value (a test on a value)",
         "a guard: checked first at every replay; the other outcome records anew",
+    ),
+    (
+        "`x[x > 0]`, `nonzero`, `unique` (a shape that depends on the values)",
+        "refused: a replay could not size the result; multiply by the mask instead",
     ),
     (
         "a different train/eval mode, grad mode, batch shape",

@@ -80,15 +80,14 @@ def assign_buffers(
             if s is not None:
                 last_use[merged.get(s, s)] = i
     dedicated = _gradient_storages(trace, merged, p.needed)
-    # Memory comes in arenas, each held by one array at a time; a value gets a view of the
-    # free arena whose size fits it best (grown if none does), in its own shape and layout.
-    sizes: list[int] = []
+    # Each kept array holds one value at a time. A value takes a free one of its own shape and
+    # layout (the fastest out=), else a view of a free larger one (less memory), else a new one.
+    owners: list[np.ndarray] = []
     free: list[int] = []
-    views: list[tuple[int, np.ndarray]] = []  # buffer -> (arena, the eager array it stands for)
     releases: dict[int, list[int]] = {}  # position -> storages whose last use it is
-    holder: dict[int, int] = {}  # storage -> arena
+    holder: dict[int, int] = {}  # storage -> owner
     for i, op in enumerate(ordered):
-        for s in releases.pop(i - 1, ()):  # an arena is free after its holder's last use
+        for s in releases.pop(i - 1, ()):  # an owner is free after its holder's last use
             free.append(holder[s])
         if len(op.results) != 1 or "out" in op.kwargs or "where" in op.kwargs:
             continue
@@ -103,24 +102,25 @@ def assign_buffers(
         fill = op.kind == "func" and op.target in FILLS
         if not (out_capable(op) or fill) or not _dense(v.array):
             continue
-        need = v.array.nbytes
-        if s in dedicated or not free:
-            arena = len(sizes)
-            sizes.append(need)
+        like = v.array
+        same = [o for o in free if _key(owners[o]) == _key(like)]
+        larger = [o for o in free if owners[o].nbytes >= like.nbytes
+                  and owners[o].flags.c_contiguous]  # fmt: skip
+        if s in dedicated or not (same or larger):
+            owner, buffer = len(owners), np.empty_like(like)
+            owners.append(buffer)
         else:
-            fits = [a for a in free if sizes[a] >= need]
-            arena = min(fits, key=sizes.__getitem__) if fits else max(free, key=sizes.__getitem__)
-            free.remove(arena)
-            sizes[arena] = max(sizes[arena], need)
-        op.info["buffer"] = len(views)
-        views.append((arena, v.array))
-        holder[s] = arena
+            owner = same[0] if same else min(larger, key=lambda o: owners[o].nbytes)
+            free.remove(owner)
+            buffer = owners[owner] if same else _view(owners[owner], like)
+        op.info["buffer"] = len(p.buffers)
+        p.buffers.append(buffer)
+        holder[s] = owner
         if s in dedicated:  # a new gradient keeps its memory: .grad holds it until next call
-            p.gradients.add(arena)
+            p.gradients.add(owner)
         else:
             releases.setdefault(max(last_use.get(s, i), i), []).append(s)
-    p.arenas = [np.empty(max(n, 1), dtype=np.uint8) for n in sizes]
-    p.buffers = [_view(p.arenas[a], like) for a, like in views]
+    p.arenas = owners
 
 
 def _dense(a: np.ndarray) -> bool:
@@ -134,9 +134,13 @@ def _dense(a: np.ndarray) -> bool:
     return True
 
 
-def _view(arena: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """An array shaped, typed and laid out like ``like``, in the memory of ``arena``."""
-    return np.ndarray(like.shape, like.dtype, buffer=arena, offset=0, strides=like.strides)
+def _view(owner: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """An array shaped, typed and laid out like ``like``, in the memory of ``owner``."""
+    return np.ndarray(like.shape, like.dtype, buffer=owner, offset=0, strides=like.strides)
+
+
+def _key(a: np.ndarray) -> tuple:
+    return a.shape, a.dtype.str, a.strides
 
 
 def _gradient_storages(trace: Trace, merged: dict[int, int], needed: set[int]) -> set[int]:
