@@ -67,14 +67,15 @@ def interleaved(
     steps: dict[Any, wl.Step], repeats: int, block: int, setup: Any = None
 ) -> dict[Any, list[float]]:
     """Per-step seconds of each implementation, ``repeats`` blocks of ``block`` steps each;
-    ``setup(name)``, when given, runs untimed before each block (a thread count, say)."""
+    ``setup(name)``, when given, runs untimed before each block (a thread count, say); when
+    it says it changed something, one untimed step follows."""
     names = list(steps)
     times: dict[Any, list[float]] = {n: [] for n in names}
     for r in range(repeats):
         for n in names if r % 2 == 0 else reversed(names):  # nobody always goes first
             step = steps[n]
-            if setup is not None:
-                setup(n)
+            if setup is not None and setup(n):
+                step()  # untimed: a thread pool that just grew or shrank settles first
             t0 = time.perf_counter()
             for _ in range(block):
                 step()
@@ -136,10 +137,12 @@ def measure(
 
     current: list = [None]
 
-    def use(key: tuple) -> None:  # switch threads only when the count changes
+    def use(key: tuple) -> bool:  # switch threads only when the count changes
         if key[1] is not None and key[1] != current[0]:
             set_threads(key[1], torch)
             current[0] = key[1]
+            return True
+        return False
 
     recorded: dict[tuple, float] = {}
     for c in counts:
