@@ -82,8 +82,10 @@ def _target_text(t: dict[str, Any]) -> str:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    header = ("workload", "impl", "step (median)", "x numpy", "paired", "peak MiB", "x numpy",
-              "target", "pass")  # fmt: skip
+    """The table; a ``threads`` column after ``workload`` when several counts were run."""
+    several = len({r.get("threads") for r in rows}) > 1
+    header = ("workload", *(("threads",) if several else ()), "impl", "step (median)", "x numpy",
+              "paired", "peak MiB", "x numpy", "target", "pass")  # fmt: skip
     lines = []
     for r in rows:
         ts = r["targets"] or [None]
@@ -91,6 +93,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             first = i == 0
             lines.append((
                 r["workload"] if first else "",
+                *((str(r.get("threads")) if first else "",) if several else ()),
                 r["impl"] if first else "",
                 _duration(r["step_s"]) if first else "",
                 f"{r['time_ratio']:.2f}" if first and r["time_ratio"] is not None else "",
