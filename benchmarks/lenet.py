@@ -146,21 +146,12 @@ def tinygrad_step(w: Any, seed: int = 0) -> Step:
     return step
 
 
-class _Conv(nn.Module):
-    """A convolution layer for the benchmark alone (tg.nn.Conv2d takes its place when the
-    library has it): weight (out, in, k, k), bias (out,)."""
-
-    def __init__(self, weight: np.ndarray, bias: np.ndarray) -> None:
-        super().__init__()
-        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
-
-    def forward(self, x: tg.Tensor) -> tg.Tensor:
-        return F.conv2d(x, self.weight, self.bias)
-
-
-class _MaxPool(nn.Module):
-    def forward(self, x: tg.Tensor) -> tg.Tensor:
-        return F.max_pool2d(x, 2)
+def _conv(weight: np.ndarray, bias: np.ndarray) -> nn.Conv2d:
+    out_channels, in_channels, k, _ = weight.shape
+    layer = nn.Conv2d(in_channels, out_channels, k)
+    layer.weight.data[...] = weight
+    layer.bias.data[...] = bias
+    return layer
 
 
 def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
@@ -171,11 +162,12 @@ def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
 
 
 def tinygrad_nn_step(w: Any, seed: int = 0) -> Step:
-    """As users write it: an ``nn.Sequential``, ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
+    """As users write it: an ``nn.Sequential`` of ``nn.Conv2d``, ``nn.MaxPool2d`` and
+    ``nn.Linear`` layers, ``nn.CrossEntropyLoss`` and ``optim.SGD``."""
     X, y, p = make_data(w.batch, seed)
     model = nn.Sequential(
-        _Conv(p[0], p[1]), nn.ReLU(), _MaxPool(),
-        _Conv(p[2], p[3]), nn.ReLU(), _MaxPool(),
+        _conv(p[0], p[1]), nn.ReLU(), nn.MaxPool2d(2),
+        _conv(p[2], p[3]), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), _linear(p[4], p[5]), nn.ReLU(), _linear(p[6], p[7]),
     )  # fmt: skip
     loss_fn = nn.CrossEntropyLoss()

@@ -352,7 +352,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.profile:
         (w,) = pick(args.profile)
-        with frozen_gc(not args.no_gc_freeze):
+        with contextlib.ExitStack() as stack:  # --threads holds for the profile too
+            if args.threads:
+                stack.enter_context(limit_blas_threads(args.threads))
+            stack.enter_context(frozen_gc(not args.no_gc_freeze))
             profile(wl.quick(w) if args.quick else w, args.steps, args.top, args.seed, args.impl)
         return {}
     chosen = [wl.quick(w) if args.quick else w for w in pick(args.workloads)]

@@ -69,6 +69,16 @@ def test_softplus_switches_to_the_identity_above_the_threshold():
 
 
 @pytest.mark.parametrize("fn", [F.gelu, F.elu, F.selu, F.silu, F.softplus])
+def test_a_transposed_input_gives_what_its_copy_gives(fn):
+    data = np.linspace(-4, 4, 24).reshape(2, 3, 4)
+    a, b = tg.tensor(data, requires_grad=True), tg.tensor(data, requires_grad=True)
+    (fn(a.permute(2, 0, 1)) * tg.tensor(np.arange(24.0).reshape(4, 2, 3))).sum().backward()
+    (fn(b).permute(2, 0, 1) * tg.tensor(np.arange(24.0).reshape(4, 2, 3))).sum().backward()
+    np.testing.assert_array_equal(fn(a.permute(2, 0, 1)).numpy(), fn(b).permute(2, 0, 1).numpy())
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+@pytest.mark.parametrize("fn", [F.gelu, F.elu, F.selu, F.silu, F.softplus])
 def test_float32_stays_float32(fn):
     x = tg.tensor([-1.0, 0.5, 3.0], requires_grad=True)
     out = fn(x)

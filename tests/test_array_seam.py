@@ -79,7 +79,7 @@ def _binary(name: str):
 
     def inplace(self, other):
         LOG.append(f"i{name}")
-        getattr(operator, f"i{name}")(self.array, unwrap(other))
+        getattr(operator, f"i{name.rstrip('_')}")(self.array, unwrap(other))  # ior, not ior_
         return self
 
     return method, reflected, inplace

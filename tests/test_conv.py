@@ -84,6 +84,16 @@ def test_float32_stays_float32_and_the_input_needs_no_gradient():
     assert w.grad.dtype == np.float32 and x.grad is None
 
 
+def test_an_empty_batch_gives_an_empty_output_and_zero_weight_gradients():
+    x = tg.Tensor(np.zeros((0, 2, 5, 5)), requires_grad=True)
+    w = tg.Tensor(RNG.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    out = F.conv2d(x, w, padding=1, groups=2)
+    assert out.shape == tuple(TF.conv2d(torch.zeros(0, 2, 5, 5), torch.zeros(4, 1, 3, 3),
+                                        padding=1, groups=2).shape)  # fmt: skip
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 5) and not w.grad.numpy().any()
+
+
 def test_the_conv_step_never_scatters_with_add_at():
     """col2im is one strided sum per kernel position: np.add.at would be slower by far."""
     wrap = lambda a: tg.Tensor._wrap(Recorded(np.asarray(a, dtype=np.float64)), True)  # noqa: E731
@@ -93,6 +103,37 @@ def test_the_conv_step_never_scatters_with_add_at():
     h = F.avg_pool2d(F.max_pool2d(h, 2, stride=1), 2, stride=1, padding=1)
     h.backward(Recorded(np.ones(h.shape)))
     assert x.grad is not None and LOG and not [c for c in LOG if c.endswith(".at")]
+
+
+def test_every_backward_of_a_small_cnn_matches_finite_differences_in_its_graph():
+    """find_wrong_op checks each node with the arrays it really saw (conv2d's output is a
+    transposed view, which the next op must handle)."""
+    x, w, b = RNG.standard_normal((2, 1, 6, 6)), RNG.standard_normal((3, 1, 3, 3)), RNG.random(3)
+
+    def net(x, w, b):
+        h = F.max_pool2d(F.gelu(F.conv2d(x, w, b, padding=1)), 2)
+        h = F.avg_pool2d(F.pad(F.silu(h), (1, 1, 0, 1), mode="reflect"), 2, 1)
+        return F.softplus(h).logsumexp()
+
+    report = tg.find_wrong_op(net, [x, w, b])
+    assert report.ok, str(report)
+    assert {"conv2d", "gelu", "max_pool2d", "avg_pool2d", "logsumexp"} <= {
+        c.op for c in report.checks
+    }
+
+    class Halved(tg.Function):
+        """z = 2 x;  dz/dx = 2 (but backward says 1)"""
+
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    report = tg.find_wrong_op(lambda x, w: Halved.apply(F.conv2d(x, w)).sum(), [x, w])
+    assert not report.ok and report.first_wrong.op == "halved"  # named, on a transposed input
 
 
 @given(data=st.data())
@@ -165,6 +206,13 @@ def test_max_pool_propagates_nan_and_pads_with_minus_infinity():
     x = np.array([[[[1.0, np.nan], [-5.0, -6.0]]]])
     out = F.max_pool2d(tg.Tensor(x), 2)
     assert np.isnan(out.item())
+    nans = np.array([[[[np.nan, 1.0, np.nan, 2.0], [0.0, np.nan, 3.0, 4.0]]]])
+    for k, s in ((2, 2), (2, 1)):  # the gradient goes to the last NaN, as PyTorch's scan does
+        _both(
+            lambda t, k=k, s=s: F.max_pool2d(t, k, s),
+            lambda t, k=k, s=s: TF.max_pool2d(t, k, s),
+            nans,
+        )
     neg = -np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     _both(lambda t: F.max_pool2d(t, 3, 1, padding=1), lambda t: TF.max_pool2d(t, 3, 1, 1), neg)
 

@@ -51,6 +51,16 @@ def test_special_values_dtypes_and_shapes():
     np.testing.assert_array_equal(special.erf(grid), special.erf(grid.copy()))
 
 
+@pytest.mark.parametrize("size", [60, 3 * special.BLOCK + 7])  # one pass, and blocks
+def test_transposed_inputs_give_the_values_of_their_copies(size):
+    """A transposed array's elementwise results are not C-ordered: writing the tail's values
+    by flat position must not land in a copy (a conv2d output is such an array)."""
+    a = np.linspace(-5, 5, size).reshape(size // 3 if size % 3 == 0 else 1, -1).T
+    np.testing.assert_array_equal(special.erf(a), special.erf(a.copy()))
+    np.testing.assert_array_equal(special.erfc(a), special.erfc(a.copy()))
+    assert np.abs(special.erf(a)).max() > 0.99  # the |x| >= 1 range was there
+
+
 # ---------------------------------------------------------------- where the tables come from
 
 

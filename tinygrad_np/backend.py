@@ -44,6 +44,43 @@ def is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
 
 
+# ---------------------------------------------------------------- user data at the door
+DEFAULT_FLOAT = np.dtype(np.float32)  # what Python floats become, as in PyTorch
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Arrays and NumPy scalars keep their dtype; Python floats and lists of them become
+    float32. A list of Tensors or arrays is stacked, in their dtype."""
+    if isinstance(data, np.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, np.generic):
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data, dtype=dtype)  # Tensors inside convert through __array__
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a numeric tensor from {type(data).__name__} holding "
+            f"{sorted({type(v).__name__ for v in np.ravel(array)})}"
+        )
+    if dtype is None and array.dtype == np.float64 and not _holds_arrays(data):
+        array = array.astype(DEFAULT_FLOAT)
+    return array
+
+
+def _holds_arrays(data: Any) -> bool:
+    """Whether a nested list's first element is an array or a Tensor (whose dtype is kept)."""
+    while isinstance(data, list | tuple) and data:
+        data = data[0]
+    return hasattr(data, "dtype")
+
+
+def check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind != "f":  # complex too: its gradients would need the conjugate rules
+        raise TypeError(
+            f"only real floating-point tensors can require grad, got dtype {array.dtype}; "
+            "convert with astype(np.float32) or astype(np.float64) first"
+        )
+
+
 class Freed:
     """What backward leaves where it freed an array: the shape and dtype, not the values.
 

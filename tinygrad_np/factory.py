@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_np.backend import DEFAULT_FLOAT as _FLOAT
 from tinygrad_np.rng import get_rng
-from tinygrad_np.tensor import _DEFAULT_FLOAT as _FLOAT
 from tinygrad_np.tensor import DTypeLike, Tensor
 
 

@@ -13,49 +13,21 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np import autograd
-from tinygrad_np.backend import Freed, array_module, as_array, is_array
+from tinygrad_np.backend import (
+    Freed,
+    array_module,
+    as_array,
+    check_can_require_grad,
+    is_array,
+    to_array,
+)
 
 DTypeLike = Any
-_DEFAULT_FLOAT = np.dtype(np.float32)
-
-
-def _to_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
-    """Arrays and NumPy scalars keep their dtype; Python floats and lists of them become
-    float32. A list of Tensors or arrays is stacked, in their dtype."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, np.ndarray):
-        return data if dtype is None else data.astype(dtype, copy=False)
-    if isinstance(data, np.generic):
-        return np.asarray(data, dtype=dtype)
-    array = np.asarray(data, dtype=dtype)  # Tensors inside convert through __array__
-    if array.dtype == object:
-        raise TypeError(
-            f"tensor: cannot make a numeric tensor from {type(data).__name__} holding "
-            f"{sorted({type(v).__name__ for v in np.ravel(array)})}"
-        )
-    if dtype is None and array.dtype == np.float64 and not _holds_arrays(data):
-        array = array.astype(_DEFAULT_FLOAT)
-    return array
-
-
-def _holds_arrays(data: Any) -> bool:
-    """Whether a nested list's first element is an array or a Tensor (whose dtype is kept)."""
-    while isinstance(data, list | tuple) and data:
-        data = data[0]
-    return hasattr(data, "dtype")
+Axis = Any  # None, an int or a sequence of ints
 
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind != "f":  # complex too: its gradients would need the conjugate rules
-        raise TypeError(
-            f"only real floating-point tensors can require grad, got dtype {array.dtype}; "
-            "convert with astype(np.float32) or astype(np.float64) first"
-        )
 
 
 def _requires_grad(x: Any) -> bool:
@@ -81,9 +53,9 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         if requires_grad:
-            _check_can_require_grad(self.data)
+            check_can_require_grad(self.data)
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -218,7 +190,7 @@ class Tensor:
                 f"by '{self._ctx.name}'. Use .detach() for a tensor without the graph"
             )
         if requires_grad:
-            _check_can_require_grad(self.data)
+            check_can_require_grad(self.data)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -243,7 +215,7 @@ class Tensor:
             return other
         if isinstance(other, int | float | bool) and self.data.dtype.kind == "f":
             return array_module(self.data).asarray(other, dtype=self.data.dtype)
-        return _to_array(other)
+        return to_array(other)
 
     def __add__(self, other: Any) -> Tensor:
         return _ops.Add.apply(self, self._coerce(other))
@@ -409,31 +381,27 @@ class Tensor:
         return _ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     # --- reductions --------------------------------------------------------------------------
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Sum.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Mean.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Max.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.Min.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _ops.LogSumExp.apply(self, axis=_ops.normalize_axis(axis), keepdims=keepdims)
 
-    def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
-    ) -> Tensor:
+    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
         """Variance over ``axis``, dividing by n - correction (1: the unbiased estimate)."""
         axis = _ops.normalize_axis(axis)
         return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
 
-    def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, correction: int = 1
-    ) -> Tensor:
+    def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
         """Standard deviation over ``axis``: the square root of ``var``."""
         axis = _ops.normalize_axis(axis)
         return _ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
@@ -480,11 +448,11 @@ class Tensor:
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to ``shape`` without copying; -1 keeps an axis's size (PyTorch's expand)."""
-        return _ops.Expand.apply(self, shape=_sizes(shape))
+        return _ops.Expand.apply(self, shape=_ops.sizes(shape))
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the axes: ``permute(2, 0, 1)`` (PyTorch's name for transpose with axes)."""
-        return _ops.Transpose.apply(self, axes=_sizes(dims))
+        return _ops.Transpose.apply(self, axes=_ops.sizes(dims))
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _ops.Unsqueeze.apply(self, dim=int(dim))
@@ -498,18 +466,11 @@ class Tensor:
     def repeat(self, *sizes: Any) -> Tensor:
         """Tile: ``repeat(2, 3)`` stacks 2 copies along axis 0 and 3 along axis 1 (PyTorch's
         repeat; NumPy calls it tile)."""
-        return _ops.Repeat.apply(self, sizes=_sizes(sizes))
+        return _ops.Repeat.apply(self, sizes=_ops.sizes(sizes))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[index[i][j]][j]`` for dim 0 (PyTorch's gather)."""
         return _ops.Gather.apply(self, dim=int(dim), index=_ops.normalize_index(index))
-
-
-def _sizes(args: tuple) -> tuple[int, ...]:
-    """``f(2, 3)`` or ``f((2, 3))`` as a tuple of ints."""
-    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
-        args = tuple(args[0])
-    return tuple(int(a) for a in args)
 
 
 from tinygrad_np import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

@@ -27,7 +27,7 @@ from tinygrad_np.ops.activations import (
     silu,
     softplus,
 )
-from tinygrad_np.ops.common import normalize_axis, normalize_index
+from tinygrad_np.ops.common import normalize_axis, normalize_index, sizes
 from tinygrad_np.ops.conv import Conv1d, Conv2d, Fold, Unfold, conv1d, conv2d
 from tinygrad_np.ops.elementwise import (
     Abs,
@@ -160,6 +160,7 @@ __all__ = [
     "normalize_index",
     "pad",
     "registry",
+    "sizes",
     "selu",
     "silu",
     "softplus",

@@ -80,18 +80,19 @@ class Elu(Function):
     @staticmethod
     def forward(ctx, x, alpha=1.0, scale=1.0):
         xp = array_module(x)
-        ctx.positive, ctx.alpha, ctx.scale = x > 0, alpha, scale
-        z = xp.where(ctx.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))  # no overflow
+        positive = x > 0
+        ctx.alpha, ctx.scale = alpha, scale
+        z = xp.where(positive, x, alpha * xp.expm1(xp.minimum(x, 0)))  # no overflow
         if scale != 1.0:
             z = scale * z
         z = z.astype(x.dtype, copy=False)
-        ctx.save_for_backward(z)
+        ctx.save_for_backward(z, positive)
         return z
 
     @staticmethod
     def backward(ctx, g):
-        (z,) = ctx.saved_tensors  # below 0, scale alpha exp(x) = z + scale alpha
-        return tnp.where(ctx.positive, g * ctx.scale, g * (z + ctx.scale * ctx.alpha))
+        z, positive = ctx.saved_tensors  # below 0, scale alpha exp(x) = z + scale alpha
+        return tnp.where(positive, g * ctx.scale, g * (z + ctx.scale * ctx.alpha))
 
 
 class Selu(Elu):
@@ -152,16 +153,16 @@ class Softplus(Function):
             raise ValueError("softplus: beta must not be 0")
         xp = array_module(x)
         bx = beta * x
-        ctx.linear, ctx.beta = bx > threshold, beta
+        linear, ctx.beta = bx > threshold, beta
         # log(1 + e^y) = max(y, 0) + log1p(e^-|y|): exp never overflows
         z = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-        ctx.save_for_backward(x)
-        return xp.where(ctx.linear, x, z).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, linear)
+        return xp.where(linear, x, z).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return tnp.where(ctx.linear, g, g * tnp.sigmoid(x * ctx.beta))
+        x, linear = ctx.saved_tensors
+        return tnp.where(linear, g, g * tnp.sigmoid(x * ctx.beta))
 
 
 # ================================ the functions ==============================================

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from numpy.exceptions import AxisError  # an IndexError (PyTorch's) and a ValueError (NumPy's)
@@ -70,3 +71,10 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if like is not None:
         return Tensor._wrap(like._coerce(x), False)
     return Tensor(x)
+
+
+def sizes(args: tuple) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` as a tuple of ints."""
+    if len(args) == 1 and isinstance(args[0], Sequence) or hasattr(args[0], "shape"):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)

@@ -172,20 +172,24 @@ class Fold(Function):
                 f"{expected} and expect shape (..., *{expected}, *{tuple(kernel_size)}))"
             )
         ctx.args = (kernel_size, stride, dilation)
-        if tuple(size) == tuple(w * k for w, k in zip(windows, kernel_size)) and all(
-            s == k and d == 1 for s, k, d in zip(stride, kernel_size, dilation)
-        ):  # windows that tile the image exactly (2x2 pooling): one permuted copy
-            order = [a for i in range(n) for a in (len(lead) + i, len(lead) + n + i)]
-            return cols.transpose((*range(len(lead)), *order)).reshape(lead + tuple(size))
-        z = array_module(cols).zeros(lead + tuple(size), dtype=cols.dtype)
+        # Windows that never overlap (pooling) are written, not added; if they also cover
+        # every pixel, the image needs no zeros first.
+        apart = all(d == 1 and s >= k for k, s, d in zip(kernel_size, stride, dilation))
+        cover = apart and all(side == w * k == w * s for side, w, k, s in
+                              zip(size, windows, kernel_size, stride))  # fmt: skip
+        xp = array_module(cols)
+        z = (xp.empty if cover else xp.zeros)(lead + tuple(size), dtype=cols.dtype)
         # One strided add per kernel position (25 for a 5x5 kernel), each over every window
         # at once: the kernel element at `pos` read every stride-th pixel from pos * dilation.
         for pos in itertools.product(*(range(k) for k in kernel_size)):
-            target = tuple(
+            target = (Ellipsis,) + tuple(
                 slice(p * d, p * d + s * (w - 1) + 1, s)
                 for p, d, s, w in zip(pos, dilation, stride, windows)
             )
-            z[(Ellipsis,) + target] += cols[(Ellipsis,) + pos]
+            if apart:
+                z[target] = cols[(Ellipsis,) + pos]
+            else:
+                z[target] += cols[(Ellipsis,) + pos]
         return z
 
     @staticmethod
@@ -238,7 +242,8 @@ def im2col(x: Any, kernel: tuple, stride: tuple, pads: Pairs, dilation: tuple, g
     windows = tnp.unfold(x, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
     order = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))  # (C, *kernel, N, *out)
     cols = windows.transpose(order)
-    return cols.reshape((groups, -1, prod(cols.shape[n + 1 :])))
+    rows = cols.shape[0] // groups * prod(kernel)  # named, not -1: an empty batch is fine
+    return cols.reshape((groups, rows, prod(cols.shape[n + 1 :])))
 
 
 class Conv2d(Function):
@@ -281,7 +286,9 @@ class Conv2d(Function):
         ctx.geometry, ctx.x_shape = (kernel, stride, pads, dilation, groups), x.shape
         cols = im2col(x, kernel, stride, pads, dilation, groups)
         o = weight.shape[0]
-        z = (weight.reshape((groups, o // groups, -1)) @ cols).reshape((o, x.shape[0]) + out)
+        z = (weight.reshape((groups, o // groups, cols.shape[1])) @ cols).reshape(
+            (o, x.shape[0]) + out
+        )
         if bias is not None:
             z += bias.reshape((o,) + (1,) * (n + 1))  # z is fresh: add in place
         ctx.save_for_backward(weight, cols)
@@ -296,11 +303,11 @@ class Conv2d(Function):
         weight, cols = ctx.saved_tensors
         kernel, stride, pads, dilation, groups = ctx.geometry
         needs, n, o = ctx.needs_input_grad, len(kernel), weight.shape[0]
-        gk = g.swapaxes(0, 1).reshape((groups, o // groups, -1))  # (groups, O/groups, N*L)
+        gk = g.swapaxes(0, 1).reshape((groups, o // groups, cols.shape[2]))  # (G, O/G, N*L)
         gw = (gk @ cols.swapaxes(-1, -2)).reshape(weight.shape) if needs[1] else None
         gx = None
         if needs[0]:
-            gcols = weight.reshape((groups, o // groups, -1)).swapaxes(-1, -2) @ gk
+            gcols = weight.reshape((groups, o // groups, cols.shape[1])).swapaxes(-1, -2) @ gk
             batch, c = ctx.x_shape[:2]
             gcols = gcols.reshape((c, *kernel, batch, *g.shape[2:]))  # as im2col laid it out
             windows = gcols.transpose((n + 1, 0, *range(n + 2, 2 * n + 2), *range(1, n + 1)))

@@ -27,12 +27,11 @@ def _geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any, dila
     stride = kernel if empty else ntuple(op, "stride", stride, 2, 1)
     dilation = ntuple(op, "dilation", dilation, 2, 1)
     pad = ntuple(op, "padding", padding, 2, 0)
-    # PyTorch's rule: a window must never lie entirely in the padding
-    limit = tuple((d * (k - 1) + 1) // 2 for k, d in zip(kernel, dilation))
+    # PyTorch's rule, which keeps any window from lying entirely in the padding
+    limit = tuple(k // 2 for k in kernel)
     if any(p > h for p, h in zip(pad, limit)):
         raise ValueError(
-            f"{op}: padding {pad} must be at most half the kernel {kernel} (spread by dilation "
-            f"{dilation}), that is at most {limit}"
+            f"{op}: padding {pad} must be at most half the kernel {kernel}, that is at most {limit}"
         )
     pads = tuple((p, p) for p in pad)
     out = output_size(op, x.shape, kernel, stride, pads, dilation)
@@ -50,7 +49,7 @@ def _sample(draw, dilation: int = 1):
     kernel = (draw.integer(1, 3), draw.integer(1, 3))
     stride = draw.choice([None, (draw.integer(1, 3), draw.integer(1, 2))])
     span = tuple(dilation * (k - 1) + 1 for k in kernel)
-    padding = tuple(draw.integer(0, s // 2) for s in span)
+    padding = tuple(draw.integer(0, k // 2) for k in kernel)
     size = tuple(s + draw.integer(0, 3) for s in span)
     shape = draw.choice([(draw.integer(1, 2), draw.integer(1, 2)), (2,)]) + size
     kwargs = {"kernel_size": kernel, "stride": stride, "padding": draw.choice([0, padding])}
@@ -78,26 +77,33 @@ class MaxPool2d(Function):
         kernel, stride, pads, dilation, out = geometry
         windows = _windows(x, float("-inf"), kernel, stride, pads, dilation)
         xp = array_module(x)
-        # One pass per kernel position over every window at once; a later element wins
-        # only if larger (or NaN, which propagates as in PyTorch): the first largest is kept.
-        z = windows[..., 0, 0].copy()
-        index = xp.zeros(z.shape, dtype=xp.uint8 if kernel[0] * kernel[1] < 256 else xp.int64)
-        for k, pos in enumerate(itertools.product(*map(range, kernel))):
-            if k:
-                candidate = windows[(Ellipsis,) + pos]
-                better = (candidate > z) | xp.isnan(candidate)
-                xp.copyto(index, k, where=better)
-                xp.maximum(z, candidate, out=z)  # (a masked copy from a strided view is slow)
-        ctx.index, ctx.geometry, ctx.shape = index, geometry, x.shape
+        positions = list(itertools.product(*map(range, kernel)))
+        seen = [windows[(Ellipsis,) + pos] for pos in positions]  # each kernel element's view
+        z = seen[0].copy()
+        for candidate in seen[1:]:  # one maximum per kernel position over every window
+            xp.maximum(z, candidate, out=z)  # NaN propagates, as in PyTorch
+        # Which element takes each window's gradient: the first largest (PyTorch's rule).
+        chosen = xp.empty(kernel + z.shape, dtype=bool)
+        taken = xp.zeros(z.shape, dtype=bool)
+        for pos, candidate in zip(positions, seen):
+            hit = candidate == z
+            xp.greater(hit, taken, out=chosen[pos])  # hit and not taken before
+            taken |= hit
+        if not taken.all().item():  # a window nothing equals: its maximum is NaN, and
+            for pos, candidate in reversed(list(zip(positions, seen))):  # PyTorch's scan
+                last = xp.isnan(candidate) & ~taken  # ends on the last NaN it meets
+                chosen[pos] |= last
+                taken |= last
+        ctx.geometry, ctx.shape = geometry, x.shape
+        ctx.save_for_backward(chosen)  # a constant mask, freed after backward
         return z
 
     @staticmethod
     def backward(ctx, g):
         kernel, stride, pads, dilation, out = ctx.geometry
-        index = ctx.index
-        positions = array_module(index).arange(kernel[0] * kernel[1], dtype=index.dtype)
-        chosen = index == positions.reshape(kernel + (1,) * index.ndim)  # (kh, kw, ..., out)
-        cols = (g * chosen).transpose((*range(2, index.ndim + 2), 0, 1))  # (..., out, kh, kw)
+        (chosen,) = ctx.saved_tensors
+        n = chosen.ndim - 2
+        cols = (g * chosen).transpose((*range(2, n + 2), 0, 1))  # (..., out, kh, kw)
         size = tuple(n + lo + hi for n, (lo, hi) in zip(ctx.shape[-2:], pads))
         return crop(tnp.fold(cols, size, kernel, stride, dilation), pads)
 
@@ -124,18 +130,24 @@ class AvgPool2d(Function):
         )
         total = _windows(x, 0.0, kernel, stride, pads, dilation).sum(axis=(-2, -1))
         if count_include_pad or not any(lo for lo, _ in pads):
-            ctx.scale = 1.0 / (kernel[0] * kernel[1])  # a Python float keeps g's dtype
+            scale = 1.0 / (kernel[0] * kernel[1])  # a Python float keeps g's dtype
         else:  # how many of each window's elements are the input's: a window of ones
             ones = array_module(x).ones(x.shape[-2:], dtype=x.dtype)
-            ctx.scale = 1 / _windows(ones, 0.0, kernel, stride, pads, dilation).sum(axis=(-2, -1))
+            scale = 1 / _windows(ones, 0.0, kernel, stride, pads, dilation).sum(axis=(-2, -1))
         ctx.geometry, ctx.shape = (kernel, stride, pads, dilation), x.shape
-        return total * ctx.scale
+        ctx.save_for_backward(scale)  # 1 / count: a constant (it depends on shapes only)
+        return total * scale
+
+    @staticmethod
+    def recompute(ctx, k, x):
+        return ctx.saved[k]  # 1 / count depends on shapes only: a constant of the graph
 
     @staticmethod
     def backward(ctx, g):
         kernel, stride, pads, dilation = ctx.geometry
+        (scale,) = ctx.saved_tensors
         size = tuple(n + lo + hi for n, (lo, hi) in zip(ctx.shape[-2:], pads))
-        share = (g * ctx.scale).reshape(g.shape + (1, 1))
+        share = (g * scale).reshape(g.shape + (1, 1))
         cols = tnp.broadcast_to(share, g.shape + kernel)
         return crop(tnp.fold(cols, size, kernel, stride, dilation), pads)
 

@@ -102,17 +102,45 @@ def _erfc_of_large(a: Any) -> Any:
         return s * xp.exp(small) * xp.exp(-h * h)
 
 
-def _put_large(out: Any, x: Any, fill: Any) -> Any:
-    """``out`` with ``fill(x_i, erfc(|x_i|))`` written where |x_i| >= 1. Index arrays, not
-    boolean masks: gathering by a random mask costs more than a polynomial."""
-    xp = array_module(x)
-    out = xp.asarray(out)  # arithmetic on a 0-d array gives a NumPy scalar
-    flat = x.reshape(-1)
+def _put_large(out: Any, flat: Any, fill: Any) -> Any:
+    """``out`` (1-D) with ``fill(x_i, erfc(|x_i|))`` written where |x_i| >= 1. Index arrays,
+    not boolean masks: gathering by a random mask costs more than a polynomial."""
+    xp = array_module(flat)
     at = xp.flatnonzero(xp.abs(flat) >= 1)
     if at.size:
         xs = flat.take(at)
-        out.reshape(-1).put(at, fill(xs, _erfc_of_large(xp.abs(xs))))  # a view: out is fresh
+        out.put(at, fill(xs, _erfc_of_large(xp.abs(xs))))
     return out
+
+
+# Elements per pass: a block's temporaries stay in the CPU's cache, which made erf of a
+# million elements twice as fast as one pass over all of them.
+BLOCK = 1 << 16
+
+
+def _blockwise(fn: Any, x: Any) -> Any:
+    """``fn`` (elementwise, of a 1-D array) applied to ``x`` a block of ``BLOCK`` elements at
+    a time. Flat first: a view when ``x`` is contiguous, else a contiguous copy, so ``fn``
+    may write into its fresh results by position."""
+    flat = x.reshape(-1)
+    if flat.size <= BLOCK:
+        return fn(flat).reshape(x.shape)
+    first = fn(flat[:BLOCK])
+    out = array_module(x).empty(flat.shape, dtype=first.dtype)
+    out[:BLOCK] = first
+    for start in range(BLOCK, flat.size, BLOCK):
+        out[start : start + BLOCK] = fn(flat[start : start + BLOCK])
+    return out.reshape(x.shape)
+
+
+def _erf(x: Any) -> Any:
+    copysign = array_module(x).copysign
+    return _put_large(_erf_of_small(x), x, lambda xs, tail: copysign(1 - tail, xs))
+
+
+def _erfc(x: Any) -> Any:
+    where = array_module(x).where
+    return _put_large(1 - _erf_of_small(x), x, lambda xs, tail: where(xs > 0, tail, 2 - tail))
 
 
 def erf(x: Any) -> Any:
@@ -122,8 +150,7 @@ def erf(x: Any) -> Any:
     >>> erf(np.array([0.0, 0.5, -3.0])).round(12).tolist()
     [0.0, 0.520499877813, -0.999977909503]
     """
-    copysign = array_module(x).copysign
-    return _put_large(_erf_of_small(x), x, lambda xs, tail: copysign(1 - tail, xs))
+    return _blockwise(_erf, x)
 
 
 def erfc(x: Any) -> Any:
@@ -134,5 +161,4 @@ def erfc(x: Any) -> Any:
     >>> float(erfc(np.array([10.0]))[0])
     2.088487583762545e-45
     """
-    where = array_module(x).where
-    return _put_large(1 - _erf_of_small(x), x, lambda xs, tail: where(xs > 0, tail, 2 - tail))
+    return _blockwise(_erfc, x)
