@@ -13,6 +13,7 @@ import pytest
 
 import tinygrad_np as tg
 from tinygrad_np import nn
+from tinygrad_np.backend import Freed
 
 
 def test_transpose_with_negative_axes_sends_the_transposed_gradient():
@@ -168,3 +169,23 @@ def test_a_backward_that_raises_under_create_graph_leaves_no_reference_cycle():
         assert node() is None  # freed by reference counting alone: no cycle
     finally:
         gc.enable()
+
+
+def test_a_constant_the_user_holds_stays_itself_and_an_inline_one_is_freed():
+    w = tg.Tensor(np.ones((3, 2)), requires_grad=True)
+    held = tg.Tensor(np.ones((4, 3)))
+    kept = (held @ w).sum()
+    kept.backward()
+    assert kept._ctx.parents[0]._ctx.parents[0] is held  # drawn with its values
+    inline = (tg.Tensor(np.ones((4, 3))) @ w).sum()
+    inline.backward()
+    ghost = inline._ctx.parents[0]._ctx.parents[0]
+    assert ghost.shape == (4, 3) and isinstance(ghost.data, Freed)
+
+
+def test_freed_placeholders_raise_a_clear_error_but_stay_quiet_under_hasattr():
+    placeholder = Freed(np.ones((2, 3)))
+    assert placeholder.shape == (2, 3) and placeholder.ndim == 2 and placeholder.size == 6
+    assert not hasattr(placeholder, "sum")
+    with pytest.raises(RuntimeError, match="freed by backward"):
+        np.asarray(placeholder)

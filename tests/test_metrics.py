@@ -1,4 +1,4 @@
-"""accuracy and regression_accuracy against sample-by-sample counting."""
+"""accuracy, regression_accuracy and confusion_matrix against sample-by-sample counting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_np.metrics import accuracy, regression_accuracy
+from tinygrad_np.metrics import accuracy, confusion_matrix, regression_accuracy
 from tinygrad_np.tensor import Tensor
 
 finite = st.floats(-10, 10, allow_nan=False, width=32)
@@ -185,3 +185,51 @@ def test_metrics_refuse_targets_that_are_not_numbers(metric, targets, message):
         metric(PROBABILITIES, targets)
     with pytest.raises(TypeError, match=f"{metric.__name__}: predictions must hold numbers"):
         metric(np.array([["a"], ["b"]]), PROBABILITIES)
+
+
+# ---------------------------------------------------------------- confusion_matrix
+
+
+@given(scores_and_labels())
+def test_confusion_matrix_counts_each_sample_once_in_its_row_and_column(case):
+    scores, labels = case
+    counts = confusion_matrix(scores, labels)
+    classes = scores.shape[1]
+    assert counts.shape == (classes, classes) and counts.dtype == np.int64
+    expected = np.zeros((classes, classes), dtype=np.int64)
+    for truth, guess in zip(labels, scores.argmax(axis=1), strict=True):
+        expected[truth, guess] += 1
+    assert np.array_equal(counts, expected)
+    assert np.trace(counts) / len(labels) == accuracy(scores, labels)
+
+
+def test_confusion_matrix_reads_indices_one_hot_tensors_and_num_classes():
+    predicted, truth = np.array([0, 2, 2, 1]), np.array([0, 1, 2, 1])
+    expected = [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert confusion_matrix(predicted, truth).tolist() == expected
+    assert confusion_matrix(Tensor(predicted), np.eye(3)[truth]).tolist() == expected
+    assert confusion_matrix(predicted.astype(float), truth.reshape(-1, 1)).tolist() == expected
+    assert confusion_matrix(predicted, truth, num_classes=4).shape == (4, 4)  # a class unseen
+
+
+@pytest.mark.parametrize(
+    "predictions, targets, kwargs, message",
+    [
+        (np.zeros(3), np.zeros(2), {}, r"same number of samples .* \(3,\) .* \(2,\)"),
+        (
+            np.zeros((2, 3)),
+            np.zeros((2, 4)),
+            {},
+            r"\(2, 3\) and targets of shape \(2, 4\) disagree",
+        ),
+        (np.zeros((2, 3)), [0, 1], {"num_classes": 5}, r"\(2, 3\) and num_classes=5 disagree"),
+        ([0, 3], [0, 1], {"num_classes": 3}, r"label 3 is out of range for 3 classes"),
+        ([0.5, 1.0], [0, 1], {}, r"label 0.5 is not a whole number"),
+        ([0, 1], [0, -1], {}, r"label -1 is negative"),
+        ([0, 1], [0, 1], {"num_classes": 0}, r"num_classes must be a positive integer"),
+        (np.zeros((2, 2, 2)), [0, 1], {}, r"shape \(N,\) or \(N, C\), got \(2, 2, 2\)"),
+    ],
+)
+def test_confusion_matrix_errors_name_it_and_the_shapes(predictions, targets, kwargs, message):
+    with pytest.raises(ValueError, match="confusion_matrix: .*" + message):
+        confusion_matrix(predictions, targets, **kwargs)

@@ -217,16 +217,21 @@ def _release(node: Tensor, ctx: Any, uses: int, tensor_cls: type) -> None:
     ctx.freed = True
     ctx.forward_kwargs = None
     if False in ctx.needs_input_grad:  # constant inputs
-        ctx.parents = tuple([_freed(p, tensor_cls) for p in ctx.parents])
+        parents = ctx.parents
+        ctx.parents = tuple([_freed(p, tensor_cls, parents) for p in parents])
     # 3 = the caller's variable, our argument and getrefcount's own; + its consumers' inputs
     if _refcount is not None and _refcount(node) == 3 + uses and node.data.__class__ is not Freed:
         node.data = Freed(node.data)
 
 
-def _freed(p: Any, tensor_cls: type) -> Any:
-    """A constant input, freed: a placeholder (a tensor of one, named as before)."""
+def _freed(p: Any, tensor_cls: type, parents: tuple) -> Any:
+    """A constant input, freed: a placeholder (a tensor of one, named as before), unless it is
+    a tensor something outside this node holds (then its values live on anyway)."""
     if isinstance(p, tensor_cls):
         if p.requires_grad or isinstance(p.data, Freed) or p.data.size <= 1:
+            return p
+        # 3 = our argument, getrefcount's and the caller's loop variable; + this node's inputs
+        if _refcount is None or _refcount(p) > 3 + sum(q is p for q in parents):
             return p
         ghost = tensor_cls._wrap(Freed(p.data), False)
         ghost.name = p.name

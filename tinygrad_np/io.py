@@ -26,7 +26,8 @@ import struct
 import time
 import zipfile
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -191,7 +192,11 @@ def _temp_name(name: str) -> str:
     return f".{name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
 
 
-def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
+def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk and rename it
+    over ``path``: a failure never leaves a half-written file and an older one survives; a
+    replaced file keeps its permission bits, a symbolic link its target, and temporary files
+    of killed saves are removed. Every format ``save`` writes goes through here."""
     # A symbolic link stays a link: its target is the file replaced.
     directory, name = os.path.split(os.path.realpath(path))
     target = os.path.join(directory, name)
@@ -202,8 +207,7 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
     try:
         _keep_permissions(fd, temp, target)  # before writing: a 0600 file's data stays private
         with os.fdopen(fd, "wb") as file:
-            # A file object, not a name: np.savez would append ".npz" to a name.
-            np.savez(file, **arrays)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, target)
@@ -299,7 +303,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     root = encoder.encode(obj)
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
     arrays = {_META: np.frombuffer(meta.encode("utf-8"), dtype=np.uint8), **encoder.arrays}
-    _write_atomically(path, arrays)
+    # A file object, not a name: np.savez would append ".npz" to a name.
+    write_atomically(path, lambda file: np.savez(file, **arrays))
 
 
 # What a damaged archive raises while it is read: zipfile's and zlib's errors, NumPy's

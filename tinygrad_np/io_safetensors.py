@@ -10,7 +10,6 @@ run any. It holds arrays only; nested checkpoints (optimizer state, training pro
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,7 +78,7 @@ def save_safetensors(state: Mapping[str, Any], path: str) -> None:
         data = package.save(arrays)
     except Exception as error:  # the package's own error type: an unsupported dtype
         raise TypeError(f"save: cannot write {path} as .safetensors ({error})") from error
-    _write_bytes_atomically(path, data)
+    _write(path, data)
 
 
 def load_safetensors(path: str) -> dict[str, np.ndarray]:
@@ -94,27 +93,8 @@ def load_safetensors(path: str) -> dict[str, np.ndarray]:
     return {name: np.array(array) for name, array in arrays.items()}  # own, writable copies
 
 
-def _write_bytes_atomically(path: str, data: bytes) -> None:
-    """``data`` to ``path`` with ``tg.save``'s guarantees for ``.npz`` files: written under a
-    temporary name beside it, flushed to disk, then renamed over it, so a failure never leaves
-    a half-written file and an older one survives; a replaced file keeps its permission bits,
-    a symbolic link its target, and temporary files of killed saves are removed."""
+def _write(path: str, data: bytes) -> None:
+    """``data`` to ``path`` with ``tg.save``'s guarantees (atomic, permissions, symlinks)."""
     from tinygrad_np import io  # here: tinygrad_np.io imports this module
 
-    directory, name = os.path.split(os.path.realpath(path))
-    target = os.path.join(directory, name)
-    temp = os.path.join(directory, io._temp_name(name))
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        io._keep_permissions(fd, temp, target)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
-    io._fsync_directory(directory)
-    io._remove_stale_temps(directory, name)
+    io.write_atomically(path, lambda file: file.write(data))

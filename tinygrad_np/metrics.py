@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_np._arrays import to_numpy
-from tinygrad_np._checks import check_numeric
+from tinygrad_np._checks import check_count, check_numeric
 
-__all__ = ["accuracy", "predicted_classes", "regression_accuracy"]
+__all__ = ["accuracy", "confusion_matrix", "predicted_classes", "regression_accuracy"]
 
 
 def _pair(fn: str, predictions: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +43,7 @@ def _align(fn: str, p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
     )
 
 
-def _class_labels(t: np.ndarray, classes: int | None) -> np.ndarray:
+def _class_labels(t: np.ndarray, classes: int | None, fn: str = "accuracy") -> np.ndarray:
     """Whole-number labels in [0, classes) (or >= 0 when ``classes`` is None), as integers.
 
     Integer-valued floats pass (``y.astype(float)`` is common), unlike in the losses; a label
@@ -51,31 +51,31 @@ def _class_labels(t: np.ndarray, classes: int | None) -> np.ndarray:
     """
     if t.dtype.kind == "b":
         raise ValueError(
-            "accuracy: class labels must be integers, got dtype bool (convert with y.astype(int))"
+            f"{fn}: class labels must be integers, got dtype bool (convert with y.astype(int))"
         )
     if t.dtype.kind == "f":
         fractional = ~np.isfinite(t) | (t != np.floor(t))
         if fractional.any():
-            raise ValueError(f"accuracy: label {t[fractional][0]} is not a whole number")
+            raise ValueError(f"{fn}: label {t[fractional][0]} is not a whole number")
     outside = (t < 0) if classes is None else (t < 0) | (t >= classes)
     if outside.any():
         bad = t[outside][0]
         if classes is None:
-            raise ValueError(f"accuracy: label {bad} is negative; class labels start at 0")
+            raise ValueError(f"{fn}: label {bad} is negative; class labels start at 0")
         raise ValueError(
-            f"accuracy: label {bad} is out of range for {classes} classes (labels must be in "
+            f"{fn}: label {bad} is out of range for {classes} classes (labels must be in "
             f"[0, {classes - 1}])"
         )
     return t.astype(np.int64, copy=False)
 
 
-def _one_hot_labels(t: np.ndarray) -> np.ndarray:
+def _one_hot_labels(t: np.ndarray, fn: str = "accuracy") -> np.ndarray:
     """The class of each one-hot row; rows that are not one 1 among 0s would make argmax guess."""
     valid = ((t == 0) | (t == 1)).all(axis=1) & ((t == 1).sum(axis=1) == 1)
     if not valid.all():
         row = int(np.argmin(valid))
         raise ValueError(
-            f"accuracy: one-hot targets must hold one 1 and otherwise 0 in each row; row {row} "
+            f"{fn}: one-hot targets must hold one 1 and otherwise 0 in each row; row {row} "
             f"is {t[row].tolist()} (for soft labels, pass their argmax(axis=1))"
         )
     return np.argmax(t, axis=1)
@@ -154,3 +154,42 @@ def regression_accuracy(predictions: Any, targets: Any, precision: float | None 
             f"regression_accuracy: precision must be a non-negative number, got {precision}"
         )
     return float(np.mean(np.abs(p - t) < precision))
+
+
+def confusion_matrix(predictions: Any, targets: Any, num_classes: int | None = None) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs: an int64 array (classes, classes) whose
+    row ``i`` tells what the samples of class ``i`` were predicted to be; the diagonal holds the
+    correct predictions. Predictions are scores (N, C) (their argmax is the class) or class
+    indices (N,); targets class indices (N,) or one-hot rows (N, C). The number of classes is
+    ``num_classes``, else C, else the largest label + 1.
+
+    >>> confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]))
+    array([[1, 0, 0],
+           [0, 1, 0],
+           [0, 1, 1]])
+    """
+    fn = "confusion_matrix"
+    p, t = _pair(fn, predictions, targets)
+    if p.ndim > 2 or t.ndim > 2:
+        raise ValueError(
+            f"{fn}: expected predictions and targets of shape (N,) or (N, C), got {p.shape} "
+            f"and {t.shape}"
+        )
+    scores, one_hot = p.ndim == 2 and p.shape[1] > 1, t.ndim == 2 and t.shape[1] > 1
+    widths = {p.shape[1]} if scores else set()
+    widths |= {t.shape[1]} if one_hot else set()
+    if num_classes is not None:
+        check_count(fn, "num_classes", num_classes)
+        widths.add(int(num_classes))
+    if len(widths) > 1:
+        said = [f"predictions of shape {p.shape}"] if scores else []
+        said += [f"targets of shape {t.shape}"] if one_hot else []
+        said += [] if num_classes is None else [f"num_classes={num_classes}"]
+        raise ValueError(f"{fn}: {' and '.join(said)} disagree on the number of classes")
+    classes = widths.pop() if widths else None
+    guess = predicted_classes(p) if scores else _class_labels(p.reshape(-1), classes, fn)
+    truth = _one_hot_labels(t, fn) if one_hot else _class_labels(t.reshape(-1), classes, fn)
+    if classes is None:
+        classes = int(max(truth.max(), guess.max())) + 1
+    pairs = np.bincount(truth * classes + guess, minlength=classes * classes)
+    return pairs.reshape(classes, classes)

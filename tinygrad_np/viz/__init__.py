@@ -8,6 +8,9 @@
 - ``plot_data(X, y)``, ``plot_history(history)``, ``plot_histories({name: history})``,
   ``plot_decision_boundary(model, X, y)``, ``plot_decision_boundaries({name: model}, X, y)``:
   matplotlib figures, shown inline in Jupyter without any magic.
+- ``plot_images(images)``, ``plot_confusion_matrix(predictions, targets)``: a grid of small
+  images (inputs, convolution kernels, feature maps) on one colour scale; which class is
+  taken for which.
 - ``animate_training(...)`` / ``TrainingAnimation``: the decision regions and the loss curve
   evolving over training, as a GIF or a player in Jupyter.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from tinygrad_np.viz.animate import TrainingAnimation, animate_training
 from tinygrad_np.viz.graph import draw_graph, to_dot
+from tinygrad_np.viz.images import plot_confusion_matrix, plot_images
 from tinygrad_np.viz.modules import ModuleCall, record_modules
 from tinygrad_np.viz.plots import (
     plot_data,
@@ -42,11 +46,13 @@ __all__ = [
     "animate_training",
     "backward_steps",
     "draw_graph",
+    "plot_confusion_matrix",
     "plot_data",
     "plot_decision_boundaries",
     "plot_decision_boundary",
     "plot_histories",
     "plot_history",
+    "plot_images",
     "record_modules",
     "to_dot",
     "trace",
