@@ -233,7 +233,10 @@ objects it did not reach) happen only in the recording call: keep them outside t
 
 A replay allocates no large array: its temporaries live in buffers it keeps
 (`step.nbytes`; new gradients live in buffers of their own, `step.gradient_nbytes`, which
-`.grad` holds between steps as after an eager step). That also removes the page faults of a
+`.grad` holds between steps as after an eager step). Those buffers are the same at every
+call: a gradient array kept from one step holds the next step's values after the next call,
+where the eager step would have made new arrays, so keep a copy (`p.grad.data.copy()`) of a
+gradient you need later. Keeping its buffers also removes the page faults of a
 step that frees and re-allocates a few hundred kilobytes: glibc hands such memory back to the
 kernel and faults it in again at every step. For eager code, `tg.tune_malloc()` raises
 glibc's thresholds (a process-wide setting: call it from a program that owns its process,
