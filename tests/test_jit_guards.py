@@ -456,3 +456,27 @@ def test_results_shaped_by_the_values_are_refused_and_masked_writes_are_not():
     for _ in range(3):
         out = compiled(X)
     assert compiled.compiled and np.array_equal(out.numpy(), np.where(X < 0, 0, X))
+
+
+def test_replays_write_gradients_into_the_same_arrays_as_documented():
+    tg.manual_seed(0)
+    model = tg.nn.Linear(2, 3)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    X = np.random.default_rng(0).standard_normal((8, 2)).astype(np.float32)
+    y = np.arange(8) % 3
+
+    @tg.jit
+    def step(X, y):
+        opt.zero_grad()
+        loss = tg.nn.CrossEntropyLoss()(model(tg.Tensor(X)), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(3):
+        step(X, y)
+    assert step.compiled
+    kept, copy = model.weight.grad.data, model.weight.grad.data.copy()
+    step(X, y)
+    assert model.weight.grad.data is kept  # the same buffer, now holding the new gradient
+    assert not np.array_equal(kept, copy) and step.gradient_nbytes > 0
