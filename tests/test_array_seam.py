@@ -106,6 +106,7 @@ class Recorded:
     dtype = property(lambda self: self.array.dtype)
     ndim = property(lambda self: self.array.ndim)
     size = property(lambda self: self.array.size)
+    nbytes = property(lambda self: self.array.nbytes)
     base = property(lambda self: self.array.base)
     T = property(lambda self: wrap(self.array.T))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
-from tinygrad_np import nn
+from tinygrad_np import autograd, nn
 from tinygrad_np.backend import Freed
 
 
@@ -133,18 +133,26 @@ def test_losses_kept_after_backward_hold_no_activations():
 
 
 def test_tensors_the_user_holds_keep_their_values_after_backward():
-    w = tg.Tensor(np.ones((2, 2)), requires_grad=True)
+    w = tg.Tensor(np.ones((16, 16)), requires_grad=True)  # 2 KiB: worth freeing
     h = w * 3.0
     loss = (h * h).sum()
     loss.backward()
-    assert h.data.tolist() == [[3.0, 3.0], [3.0, 3.0]]  # held by the user: kept
+    assert (h.data == 3.0).all()  # held by the user: kept
     square = loss._ctx.parents[0]  # held by the graph only: freed, shape and op kept
-    assert square.shape == (2, 2) and square._ctx.name == "mul" and square._ctx.parents[0] is h
+    assert square.shape == (16, 16) and square._ctx.name == "mul" and square._ctx.parents[0] is h
     with pytest.raises(RuntimeError, match="freed by backward\\(\\); pass retain_graph=True"):
         square.data.sum()
     kept = ((w * 3.0) * (w * 3.0)).sum()
     kept.backward(retain_graph=True)
-    assert kept._ctx.parents[0].data.tolist() == [[9.0, 9.0], [9.0, 9.0]]
+    assert (kept._ctx.parents[0].data == 9.0).all()
+
+
+def test_arrays_under_a_kibibyte_are_kept_a_placeholder_would_cost_as_much():
+    w = tg.Tensor(np.ones(4), requires_grad=True)
+    loss = ((w * 3.0) * 2.0).sum()
+    loss.backward()
+    assert loss._ctx.parents[0].data.tolist() == [6.0] * 4
+    assert autograd.FREE_FROM_BYTES == 1024
 
 
 def test_a_backward_that_raises_under_create_graph_leaves_no_reference_cycle():
@@ -172,15 +180,15 @@ def test_a_backward_that_raises_under_create_graph_leaves_no_reference_cycle():
 
 
 def test_a_constant_the_user_holds_stays_itself_and_an_inline_one_is_freed():
-    w = tg.Tensor(np.ones((3, 2)), requires_grad=True)
-    held = tg.Tensor(np.ones((4, 3)))
+    w = tg.Tensor(np.ones((30, 2)), requires_grad=True)
+    held = tg.Tensor(np.ones((8, 30)))  # 1.9 KiB
     kept = (held @ w).sum()
     kept.backward()
     assert kept._ctx.parents[0]._ctx.parents[0] is held  # drawn with its values
-    inline = (tg.Tensor(np.ones((4, 3))) @ w).sum()
+    inline = (tg.Tensor(np.ones((8, 30))) @ w).sum()
     inline.backward()
     ghost = inline._ctx.parents[0]._ctx.parents[0]
-    assert ghost.shape == (4, 3) and isinstance(ghost.data, Freed)
+    assert ghost.shape == (8, 30) and isinstance(ghost.data, Freed)
 
 
 def test_freed_placeholders_raise_a_clear_error_but_stay_quiet_under_hasattr():

@@ -206,6 +206,10 @@ def run_backward(
     return [found.get(id(t)) for t in inputs]
 
 
+# Arrays smaller than this are kept after backward: a placeholder would cost as much.
+FREE_FROM_BYTES = 1024
+
+
 def _release(node: Tensor, ctx: Any, uses: int, tensor_cls: type) -> None:
     """Drop the arrays of a node whose backward ran, so that a tensor kept afterwards (a loss
     appended to a list) holds no activations, while the graph keeps its structure, shapes
@@ -218,17 +222,26 @@ def _release(node: Tensor, ctx: Any, uses: int, tensor_cls: type) -> None:
     ctx.forward_kwargs = None
     if False in ctx.needs_input_grad:  # constant inputs
         parents = ctx.parents
-        ctx.parents = tuple([_freed(p, tensor_cls, parents) for p in parents])
+        if any(
+            _nbytes(p.data if p.__class__ is tensor_cls else p) >= FREE_FROM_BYTES for p in parents
+        ):
+            ctx.parents = tuple([_freed(p, tensor_cls, parents) for p in parents])
+    data = node.data
     # 3 = the caller's variable, our argument and getrefcount's own; + its consumers' inputs
-    if _refcount is not None and _refcount(node) == 3 + uses and node.data.__class__ is not Freed:
-        node.data = Freed(node.data)
+    if _nbytes(data) >= FREE_FROM_BYTES and _refcount is not None and _refcount(node) == 3 + uses:
+        node.data = Freed(data)
+
+
+def _nbytes(x: Any) -> int:
+    return getattr(x, "nbytes", 0)  # 0 for numbers and for Freed placeholders
 
 
 def _freed(p: Any, tensor_cls: type, parents: tuple) -> Any:
     """A constant input, freed: a placeholder (a tensor of one, named as before), unless it is
-    a tensor something outside this node holds (then its values live on anyway)."""
+    small, needs a gradient, or is a tensor something outside this node holds (its values
+    then live on anyway)."""
     if isinstance(p, tensor_cls):
-        if p.requires_grad or isinstance(p.data, Freed) or p.data.size <= 1:
+        if p.requires_grad or _nbytes(p.data) < FREE_FROM_BYTES:
             return p
         # 3 = our argument, getrefcount's and the caller's loop variable; + this node's inputs
         if _refcount is None or _refcount(p) > 3 + sum(q is p for q in parents):
@@ -236,7 +249,7 @@ def _freed(p: Any, tensor_cls: type, parents: tuple) -> Any:
         ghost = tensor_cls._wrap(Freed(p.data), False)
         ghost.name = p.name
         return ghost
-    return Freed(p) if getattr(p, "size", 1) > 1 and not isinstance(p, Freed) else p
+    return Freed(p) if _nbytes(p) >= FREE_FROM_BYTES else p
 
 
 def _call_backward(ctx: Any, g: Any, create_graph: bool, anomaly: bool) -> Any:
@@ -266,9 +279,13 @@ def _fit_to_parent(name: str, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
             "gradient)"
         )
     lead = grad.ndim - len(shape)
-    if lead == 1 and grad.shape[1:] == shape and not hasattr(grad, "_ctx"):  # not a Tensor
-        # the common case, a bias added to a batch; add.reduce skips ndarray.sum's wrapper
-        return array_module(grad).add.reduce(grad, axis=0)
+    if not hasattr(grad, "_ctx"):  # an array (a Tensor is summed through the graph, below)
+        # The common case, a bias added to a batch: sum the first axis (a (1, out) bias keeps
+        # it). add.reduce skips ndarray.sum's Python wrapper.
+        if lead == 1 and grad.shape[1:] == shape:
+            return array_module(grad).add.reduce(grad, axis=0)
+        if lead == 0 and shape[0] == 1 and grad.shape[1:] == shape[1:]:
+            return array_module(grad).add.reduce(grad, axis=0, keepdims=True)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[lead:])):
         raise RuntimeError(
             f"the backward of '{name}' returned a gradient of shape {grad.shape} for input "

@@ -23,6 +23,7 @@ from tinygrad_np import autograd
 from tinygrad_np.backend import array_module, as_array
 
 _state = autograd._state
+_clock = autograd.clock  # numbers ops as they are created (and stamps in-place changes)
 _registry: list[type[Function]] = []
 
 
@@ -164,7 +165,7 @@ class Function:
         ctx.parents = args
         ctx.forward_kwargs = kwargs  # with parents, enough to re-run forward (checks do)
         ctx.needs_input_grad = needs
-        ctx.seq = next(autograd.clock)  # creation order, and when the inputs were saved
+        ctx.seq = next(_clock)  # creation order, and when the inputs were saved
         result._ctx = ctx
         if ctx.saved and _among(out, ctx.saved):  # weak: the node must not keep its output
             ctx._output = weakref.ref(result)
