@@ -193,7 +193,13 @@ recording never freezes them.
 A replay makes the same NumPy calls as the eager step, on the same dtypes, in the same order;
 what the planner changes is only *where* a result is written (`out=` buffers of the same
 shape, dtype and layout), *whether* work nobody uses runs (a loss nobody returns, the seed of
-backward, copies), and *when* a pure operation runs (constants once, guards first). Dropout
+backward, copies), and *when* a pure operation runs (constants once, guards first). Two calls
+are spelled differently because NumPy has a much faster loop that gives the same bits
+(`tinygrad_np/compiler/faster.py`): `np.maximum(x, 0)` compares with an array of zeros made
+once (NumPy's vector loop instead of its element-by-element one, about 3 times faster), and a
+maximum or minimum over a short last axis (a loss's few classes, many rows) is taken column by
+column instead of row by row. A maximum does not round, so both give the eager step's bits,
+NaN and signed zeros included; sums are never reordered. Dropout
 masks are drawn from `tinygrad_np.rng.get_rng()` at the same point, in the same order. The
 tests train every optimizer (SGD with the book's decay, both momentum rules and Nesterov;
 Adagrad, RMSprop, Adam, AdamW), L1/L2 penalties and dropout for hundreds of steps next to an

@@ -229,3 +229,30 @@ def test_batch_norm_running_statistics_replay_bit_for_bit():
         assert np.array_equal(x.data, y.data) and x.data.dtype == y.data.dtype, name
     for p, q in zip(a.parameters(), b.parameters()):
         assert np.array_equal(p.data, q.data)
+
+
+def test_faster_forms_give_the_eager_bits_on_nan_signed_zeros_and_infinities():
+    # The replay writes np.maximum(x, 0) with an array of zeros and a maximum over a short
+    # last axis column by column (compiler/faster.py); each must give the same bits.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 3)).astype(np.float32)
+    specials = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf], np.float32)
+    x.flat[rng.choice(x.size, 200, replace=False)] = rng.choice(specials, 200)
+
+    def f(a):
+        with tg.no_grad():
+            t = tg.Tensor(a)
+            neg = -t
+            return t.relu(), t.max(axis=-1, keepdims=True), t.min(axis=1), neg.relu()
+
+    compiled = tg.jit(f, strict=True)
+    for _ in range(3):
+        replayed = compiled(x)
+    assert compiled.compiled
+    source = compiled.source()
+    assert "np.maximum(a, zeros_128x3)" in source and "np.maximum(neg_1, zeros_128x3)" in source
+    assert "np.maximum(a[..., 0:1], a[..., 1:2])" in source
+    assert "np.minimum(a[..., 0:1], a[..., 1:2])" in source
+    for eager, fast in zip(f(x), replayed):
+        assert eager.shape == fast.shape and eager.dtype == fast.dtype
+        assert np.array_equal(eager.numpy().view(np.uint32), fast.numpy().view(np.uint32))

@@ -2,7 +2,8 @@
 
 Four passes, each keeping the values a replay computes bit for bit equal to the eager step's
 (the same NumPy calls on the same dtypes; only *where* a result is written and *when* a pure
-operation runs may change):
+operation runs may change; ``faster`` then spells a few calls in a faster form that gives the
+same bits):
 
 1. **Liveness.** An operation is kept when its result is returned or written back (new
    gradients, new step counts), when it changes state that outlives the step (parameters,
