@@ -256,3 +256,31 @@ def test_faster_forms_give_the_eager_bits_on_nan_signed_zeros_and_infinities():
     for eager, fast in zip(f(x), replayed):
         assert eager.shape == fast.shape and eager.dtype == fast.dtype
         assert np.array_equal(eager.numpy().view(np.uint32), fast.numpy().view(np.uint32))
+
+
+@pytest.mark.parametrize("bad", [3, -1, -4])
+def test_a_label_out_of_range_in_a_replay_raises_the_losses_error(bad):
+    # The replay picks probabilities at flat positions rows * C + labels, which would not
+    # raise for a bad label: the label check at its top must send it back to the eager step.
+    model = build()
+    optimizer = tg.optim.SGD(model.parameters(), lr=0.1)
+    step = tg.jit(training_step(model, optimizer), strict=True)
+    for _ in range(3):
+        step(X, Y)
+    assert step.compiled and "y_flat = np.add(rows_times_3, y)" in step.source()
+    before = [p.data.copy() for p in model.parameters()]
+    y = Y.copy()
+    y[7] = bad
+    with pytest.raises(ValueError, match=f"label {bad} is out of range for 3 classes") as info:
+        step(X, y)  # the loss's own error, not the recording's refusal of its message
+    assert any("tg.jit: this call ran eagerly" in note for note in info.value.__notes__)
+    for p, was in zip(model.parameters(), before):
+        assert np.array_equal(p.data, was)
+    eager_model = build()
+    eager_model.load_state_dict(model.state_dict())
+    eager_opt = tg.optim.SGD(eager_model.parameters(), lr=0.1)
+    eager_opt.iterations = optimizer.iterations
+    eager = training_step(eager_model, eager_opt)
+    for _ in range(3):  # valid labels again: replayed, and still the eager step's bits
+        assert np.array_equal(step(X, Y).numpy(), eager(X, Y).numpy())
+    assert step.compiled

@@ -66,6 +66,19 @@ def test_item_inside_the_step_is_refused_naming_the_line():
         tg.jit(step, strict=True)(X, Y)
 
 
+def test_strict_raises_once_the_step_has_run_eagerly_to_its_end():
+    # Not half a step: the update after the refused line happened, exactly as eagerly.
+    (a, opt_a), (b, opt_b) = pair()
+    extra = lambda loss: loss * (1.0 + 0.0 * loss.item())  # noqa: E731
+    eager, compiled = step_of(a, opt_a, extra), tg.jit(step_of(b, opt_b, extra), strict=True)
+    eager(X, Y), compiled(X, Y)  # the optimizer's first step runs eagerly, unrecorded
+    eager(X, Y)
+    with pytest.raises(tg.JitError, match=r"\.item\(\) inside a compiled step"):
+        compiled(X, Y)
+    same(a, b)
+    assert opt_a.iterations == opt_b.iterations == 2
+
+
 @pytest.mark.parametrize(
     "escape",
     [

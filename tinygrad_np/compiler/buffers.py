@@ -83,6 +83,7 @@ def assign_buffers(
     # Each kept array holds one value at a time. A value takes a free one of its own shape and
     # layout (the fastest out=), else a view of a free larger one (less memory), else a new one.
     owners: list[np.ndarray] = []
+    keys: list[tuple] = []  # each owner's shape, dtype and strides
     free: list[int] = []
     releases: dict[int, list[int]] = {}  # position -> storages whose last use it is
     holder: dict[int, int] = {}  # storage -> owner
@@ -103,12 +104,14 @@ def assign_buffers(
         if not (out_capable(op) or fill) or not _dense(v.array):
             continue
         like = v.array
-        same = [o for o in free if _key(owners[o]) == _key(like)]
+        key = _key(like)
+        same = [o for o in free if keys[o] == key]
         larger = [o for o in free if owners[o].nbytes >= like.nbytes
                   and owners[o].flags.c_contiguous]  # fmt: skip
         if s in dedicated or not (same or larger):
             owner, buffer = len(owners), np.empty_like(like)
             owners.append(buffer)
+            keys.append(_key(buffer))
         else:
             owner = same[0] if same else min(larger, key=lambda o: owners[o].nbytes)
             free.remove(owner)

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_np.compiler.buffers import copy_into
 from tinygrad_np.compiler.effects import BINARY_UFUNCS, FILLS, UNARY_UFUNCS, template_free
-from tinygrad_np.compiler.faster import faster, reduction
+from tinygrad_np.compiler.faster import Faster
 from tinygrad_np.compiler.program import Plan
 from tinygrad_np.compiler.recording import Op
 from tinygrad_np.compiler.state import identifier
@@ -41,10 +41,9 @@ class Writer:
         self.names: dict[int, str] = {}
         self.ns: dict[str, Any] = {"np": np, "RETRY": RETRY, "wrap": Tensor._wrap}
         self.objects: dict[int, str] = {}
-        self.constants: dict[tuple, str] = {}  # arrays the faster forms made, by what they hold
-        self.made: list[str] = []  # how each was made
         self.used: set[int] = set()  # values the code refers to
         self._name_values()
+        self.faster = Faster(self)
 
     # --- names -------------------------------------------------------------------------
     def unique(self, text: str) -> str:
@@ -127,14 +126,6 @@ class Writer:
             self.objects[key] = self.unique(text)
             self.ns[self.objects[key]] = x
         return self.objects[key]
-
-    def constant(self, key: tuple, array: np.ndarray, text: str, made: str) -> str:
-        """The namespace name of a constant array made for the code, one per ``key``;
-        ``made`` says how, for the source's list of constants."""
-        if key not in self.constants:
-            self.constants[key] = name = self.obj(array, text)
-            self.made.append(f"{name} = {made}")
-        return self.constants[key]
 
     # --- expressions ---------------------------------------------------------------------
     def value(self, v: Any) -> str:
@@ -222,7 +213,7 @@ class Writer:
         fill = k == "func" and (t in FILLS or template_free(op)) and not op.info.get("constant")
         if fill and (out or template_free(op)):
             return self._fill(op, out)
-        lines = faster(self, op, out)
+        lines = self.faster.op(op, out)
         if lines is not None:
             return lines
         if k == "func":
@@ -241,7 +232,7 @@ class Writer:
             axis = a[1] if len(a) == 2 else op.kwargs.get("axis")
             kwargs = {"axis": axis, **{k2: v for k2, v in op.kwargs.items() if k2 != "axis"}}
             kwargs.pop("out", None)
-            lines = reduction(self, op, REDUCERS[t], a[0], kwargs, out)
+            lines = self.faster.reduction(op, REDUCERS[t], a[0], kwargs, out)
             if lines is not None:
                 return lines
             name = REDUCERS[t].__name__

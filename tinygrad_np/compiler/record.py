@@ -19,7 +19,7 @@ import numpy as np
 from tinygrad_np import rng as rng_module
 from tinygrad_np.compiler import watch
 from tinygrad_np.compiler.args import real, rebuild
-from tinygrad_np.compiler.recording import Recording
+from tinygrad_np.compiler.recording import JitError, Recording
 from tinygrad_np.compiler.state import Found
 from tinygrad_np.compiler.tracer import RecordingGenerator, Sym, Traced
 from tinygrad_np.tensor import Tensor
@@ -60,10 +60,15 @@ class Recorder:
             result = self.fn(*rebuild(args, it), **rebuild(kwargs, it))
             if rec.logging:
                 self._check(trace, result)
-        except BaseException:
+        except BaseException as error:
             self._put_back(rec)
+            if rec.failure:  # the step's own error wins (a bad label, say): say what else
+                error.add_note(f"tg.jit: this call ran eagerly: {rec.failure}")
             raise
         self._put_back(rec)
+        if self.strict and rec.failure:
+            # Raised once the call is complete: the step ran eagerly, whole, not half-way.
+            raise JitError(rec.failure)
         if not rec.logging and trace.status == "ok":
             trace.status, trace.reason = "failed", rec.failure or ""
         return real(result), trace

@@ -260,11 +260,8 @@ class Recording:
     def refuse(self, message: str, compute: Any = None) -> Any:
         if self.closed:
             raise JitError(f"{message}; and the recording this value came from has ended")
-        if self.logging:
-            text = f"{message} (at {user_location()})"
-            if self.strict:
-                raise JitError(text)
-            self.failure = text
+        if self.logging:  # the call goes on eagerly; strict raises when it ends (``record``)
+            self.failure = f"{message} (at {user_location()})"
             self.logging = False
         return None if compute is None else compute()
 

@@ -39,7 +39,7 @@ def write(plan: Plan, name: str) -> tuple[str, dict[str, Any]]:
     prologue = list(dict.fromkeys(line for op in plan.prologue for line in w.op(op)))
     made = [line for op in plan.constant_ops for line in w.op(op)]
     body = _sections(w, plan)
-    made += w.made
+    made += w.faster.made
     epilogue = _write_back(w) + [f"return {_output(w, trace.output)}"]
     params, inputs, checks = _inputs(w)
     guards = checks + _entry_guards(w)
