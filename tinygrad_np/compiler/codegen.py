@@ -21,7 +21,7 @@ from tinygrad_np.compiler.effects import BINARY_UFUNCS, FILLS, UNARY_UFUNCS, tem
 from tinygrad_np.compiler.faster import Faster
 from tinygrad_np.compiler.program import Plan
 from tinygrad_np.compiler.recording import Op
-from tinygrad_np.compiler.state import identifier
+from tinygrad_np.compiler.state import identifier, unique_identifier
 from tinygrad_np.compiler.tracer import Sym, Traced
 from tinygrad_np.tensor import Tensor
 
@@ -47,13 +47,7 @@ class Writer:
 
     # --- names -------------------------------------------------------------------------
     def unique(self, text: str) -> str:
-        base = identifier(text)
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
+        return unique_identifier(text, self.taken)
 
     def _name(self, v: Any, text: str) -> None:
         if (type(v) is Traced or type(v) is Sym) and v.index not in self.names:

@@ -64,13 +64,7 @@ class Found:
     names: set[str] = field(default_factory=set)
 
     def unique(self, name: str) -> str:
-        name = identifier(name)
-        out, n = name, 1
-        while out in self.names:
-            n += 1
-            out = f"{name}_{n}"
-        self.names.add(out)
-        return out
+        return unique_identifier(name, self.names)
 
 
 def identifier(text: str) -> str:
@@ -80,6 +74,17 @@ def identifier(text: str) -> str:
         name = "v" + name
     if keyword.iskeyword(name) or hasattr(builtins, name) or name in ("np", "rng"):
         name += "_"
+    return name
+
+
+def unique_identifier(text: str, taken: set[str]) -> str:
+    """``identifier(text)``, numbered (``relu_2``) if ``taken`` has it; added to ``taken``."""
+    base = identifier(text)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
     return name
 
 
