@@ -200,9 +200,10 @@ once (NumPy's vector loop instead of its element-by-element one, about 3 times f
 maximum or minimum over a short last axis (a loss's few classes, many rows) is taken column by
 column instead of row by row. A maximum does not round, so both give the eager step's bits,
 NaN and signed zeros included; sums are never reordered. The loss's pick of each row's label,
-`shifted[rows, y]`, reads the flat array at `rows * 3 + y` (computed once, `y_flat`): the
-same elements, a fifth of the cost; this is only done where the label check at the top of the
-replay has made sure every label is in range. Dropout
+`shifted[rows, y]`, reads the flat array at `rows * 3 + y` (computed once, `y_flat`) and
+its backward writes there with `np.put`: the same elements, a third of the cost less; this is
+only done where the label check at the top of the replay has made sure every label is in
+range. Dropout
 masks are drawn from `tinygrad_np.rng.get_rng()` at the same point, in the same order. The
 tests train every optimizer (SGD with the book's decay, both momentum rules and Nesterov;
 Adagrad, RMSprop, Adam, AdamW), L1/L2 penalties and dropout for hundreds of steps next to an
