@@ -193,17 +193,18 @@ recording never freezes them.
 A replay makes the same NumPy calls as the eager step, on the same dtypes, in the same order;
 what the planner changes is only *where* a result is written (`out=` buffers of the same
 shape, dtype and layout), *whether* work nobody uses runs (a loss nobody returns, the seed of
-backward, copies), and *when* a pure operation runs (constants once, guards first). Two calls
-are spelled differently because NumPy has a much faster loop that gives the same bits
+backward, copies), and *when* a pure operation runs (constants once, guards first). Three calls
+are spelled differently because NumPy has a much faster way to the same elements
 (`tinygrad_np/compiler/faster.py`): `np.maximum(x, 0)` compares with an array of zeros made
-once (NumPy's vector loop instead of its element-by-element one, about 3 times faster), and a
+once (NumPy's vector loop instead of its element-by-element one, about 3 times faster); a
 maximum or minimum over a short last axis (a loss's few classes, many rows) is taken column by
-column instead of row by row. A maximum does not round, so both give the eager step's bits,
-NaN and signed zeros included; sums are never reordered. The loss's pick of each row's label,
-`shifted[rows, y]`, reads the flat array at `rows * 3 + y` (computed once, `y_flat`) and
-its backward writes there with `np.put`: the same elements, a third of the cost less; this is
-only done where the label check at the top of the replay has made sure every label is in
-range. Dropout
+column instead of row by row; and the loss's pick of each row's label, `shifted[rows, y]`,
+reads the flat array at `rows * 3 + y` (`y_flat`, computed once) and its backward writes
+there with `np.put`. A maximum does not round, so every number comes out bit for bit, signed
+zeros included; a NaN comes out a NaN, though NumPy's row-by-row reduction may give it other
+sign and payload bits (IEEE 754 leaves them unspecified). The flat pick is only used where
+the label check at the top of the replay has proved every label in range and nothing in the
+step changes the labels. Sums are never reordered. Dropout
 masks are drawn from `tinygrad_np.rng.get_rng()` at the same point, in the same order. The
 tests train every optimizer (SGD with the book's decay, both momentum rules and Nesterov;
 Adagrad, RMSprop, Adam, AdamW), L1/L2 penalties and dropout for hundreds of steps next to an

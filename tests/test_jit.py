@@ -233,7 +233,8 @@ def test_batch_norm_running_statistics_replay_bit_for_bit():
 
 def test_faster_forms_give_the_eager_bits_on_nan_signed_zeros_and_infinities():
     # The replay writes np.maximum(x, 0) with an array of zeros and a maximum over a short
-    # last axis column by column (compiler/faster.py); each must give the same bits.
+    # last axis column by column (compiler/faster.py); each must give the same bits (NaN
+    # here is NumPy's default NaN; other NaN bits: the next test).
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 3)).astype(np.float32)
     specials = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf], np.float32)
@@ -267,7 +268,7 @@ def test_a_label_out_of_range_in_a_replay_raises_the_losses_error(bad):
     step = tg.jit(training_step(model, optimizer), strict=True)
     for _ in range(3):
         step(X, Y)
-    assert step.compiled and "y_flat = np.add(rows_times_3, y)" in step.source()
+    assert step.compiled and "y_flat = np.add(rows_times_3, y, dtype=np.intp)" in step.source()
     before = [p.data.copy() for p in model.parameters()]
     y = Y.copy()
     y[7] = bad
@@ -284,3 +285,89 @@ def test_a_label_out_of_range_in_a_replay_raises_the_losses_error(bad):
     for _ in range(3):  # valid labels again: replayed, and still the eager step's bits
         assert np.array_equal(step(X, Y).numpy(), eager(X, Y).numpy())
     assert step.compiled
+
+
+def test_a_nan_stays_a_nan_in_the_faster_forms_though_its_bits_may_differ():
+    # NumPy's reduction turns a NaN in the first column into its default NaN; the column by
+    # column maximum keeps the NaN it met (documented in compiler/faster.py). Every number
+    # is the same bit for bit, and every NaN is still a NaN.
+    x = np.random.default_rng(1).standard_normal((64, 3)).astype(np.float32)
+    x.view(np.uint32)[5, 0] = 0xFFC00000  # -nan, what inf - inf gives on x86
+    x.view(np.uint32)[6, 1] = 0x7FC00123  # a NaN with a payload
+    x.view(np.uint32)[7, :] = 0xFFC00456
+
+    def f(a):
+        with tg.no_grad():
+            t = tg.Tensor(a)
+            return t.max(axis=-1), t.min(axis=-1, keepdims=True), t.relu()
+
+    compiled = tg.jit(f, strict=True)
+    for _ in range(3):
+        replayed = compiled(x)
+    assert compiled.compiled and "np.maximum(a[..., 0:1], a[..., 1:2])" in compiled.source()
+    for eager, fast in zip(f(x), replayed):
+        e, r = eager.numpy(), fast.numpy()
+        assert np.array_equal(np.isnan(e), np.isnan(r))
+        numbers = ~np.isnan(e)
+        assert np.array_equal(e[numbers].view(np.uint32), r[numbers].view(np.uint32))
+
+
+def test_faster_forms_leave_empty_arrays_and_unusual_labels_correct():
+    relu = tg.jit(lambda a: tg.Tensor(a).relu(), strict=True)
+    for _ in range(3):
+        assert relu(np.zeros((0, 4), np.float32)).shape == (0, 4)
+
+    rng = np.random.default_rng(0)
+    X3 = rng.standard_normal((300, 2)).astype(np.float32)
+    for dtype in (np.uint64, np.uint8, np.int32):
+        labels = rng.integers(0, 3, 300).astype(dtype)
+        model = build()
+
+        def losses(X, y, model=model):
+            return nn.functional.cross_entropy(model(tg.Tensor(X)), y, reduction="none")
+
+        compiled = tg.jit(losses, strict=True)
+        for _ in range(3):
+            replayed = compiled(X3, labels)
+        assert "y_flat = np.add(rows_times_3, y, dtype=np.intp)" in compiled.source(), dtype
+        assert np.array_equal(replayed.numpy(), losses(X3, labels).numpy()), dtype
+
+
+def test_no_flat_label_pick_where_the_label_check_does_not_prove_the_range():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 2)).astype(np.float32)
+    # int8 labels, 200 classes: -100 viewed unsigned is 156 < 200, so the loss checks the sign
+    layer = nn.Linear(2, 200)
+    losses = lambda X, y: nn.functional.cross_entropy(layer(tg.Tensor(X)), y)  # noqa: E731
+    compiled = tg.jit(losses, strict=True)
+    labels = rng.integers(0, 100, 64).astype(np.int8)
+    for _ in range(3):
+        assert np.array_equal(compiled(X, labels).numpy(), losses(X, labels).numpy())
+    assert compiled.compiled and "y_flat" not in compiled.source()
+    labels[10] = -100
+    with pytest.raises(ValueError, match="label -100 is out of range for 200 classes"):
+        compiled(X, labels)
+
+    # labels changed in place between forward and backward: the check at the top no longer
+    # holds for the backward's pick, which must read the changed labels as eager does
+    def step_of(model, optimizer):
+        def step(X, y):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(tg.Tensor(X)), y)
+            y += 1
+            y %= 3
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step
+
+    (a, b), Y = (build(), build()), rng.integers(0, 3, 300)
+    X3 = rng.standard_normal((300, 2)).astype(np.float32)
+    eager = step_of(a, tg.optim.SGD(a.parameters(), lr=0.1))
+    compiled = tg.jit(step_of(b, tg.optim.SGD(b.parameters(), lr=0.1)), strict=True)
+    for _ in range(5):
+        assert np.array_equal(eager(X3, Y.copy()).numpy(), compiled(X3, Y.copy()).numpy())
+    assert compiled.compiled and "y_flat" not in compiled.source()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(p.data, q.data) and np.array_equal(p.grad.data, q.grad.data)

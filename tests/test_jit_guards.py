@@ -66,6 +66,17 @@ def test_item_inside_the_step_is_refused_naming_the_line():
         tg.jit(step, strict=True)(X, Y)
 
 
+def test_the_generator_state_inside_a_step_is_refused_or_read_eagerly():
+    def step(X):
+        return tg.Tensor(X) * 2, tg.rng.get_rng().bit_generator.state
+
+    with pytest.raises(tg.JitError, match=r"library generator's \.bit_generator"):
+        tg.jit(step, strict=True)(np.ones(3, np.float32))
+    with pytest.warns(tg.JitWarning, match="runs eagerly"):
+        out, state = tg.jit(step)(np.ones(3, np.float32))
+    assert state == tg.rng.get_rng().bit_generator.state and out.shape == (3,)
+
+
 def test_strict_raises_once_the_step_has_run_eagerly_to_its_end():
     # Not half a step: the update after the refused line happened, exactly as eagerly.
     (a, opt_a), (b, opt_b) = pair()

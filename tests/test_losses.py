@@ -181,6 +181,18 @@ def test_bad_class_targets_are_errors(loss_fn, x, problem, target, message):
         loss_fn(tg.Tensor(x), target)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_a_negative_label_is_an_error_when_the_classes_outnumber_the_dtype(dtype):
+    # Viewed as unsigned, int8's -100 is 156: below 200 classes, so the one-reduction check
+    # alone would let it wrap around to column 100.
+    classes = int(np.iinfo(dtype).max) + 73
+    labels = np.array([0, -100, 1], dtype=dtype)
+    for loss_fn in (nn.CrossEntropyLoss(), nn.NLLLoss()):
+        with pytest.raises(ValueError, match=f"label -100 is out of range for {classes} classes"):
+            loss_fn(tg.Tensor(np.zeros((3, classes))), labels)
+    assert nn.CrossEntropyLoss()(tg.Tensor(np.zeros((3, classes))), labels * 0).item() > 0
+
+
 def test_nll_loss_needs_integer_labels_not_one_hot():
     with pytest.raises(ValueError, match=r"nll_loss: targets must be integer labels of shape"):
         F.nll_loss(tg.Tensor(np.full((2, 3), -1.0)), np.eye(3)[[0, 1]])

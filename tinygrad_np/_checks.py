@@ -75,9 +75,15 @@ def check_class_targets(name: str, x: Any, target: Any) -> Any:
         if t.shape[0] != n:
             raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
         # A wrong label must not wrap around. Viewed as unsigned, a negative label is huge, so
-        # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper).
-        unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
-        if n and array_module(t).maximum.reduce(unsigned) >= c:
+        # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper),
+        # unless c is beyond the dtype's positive range (int8 labels, 200 classes).
+        xp = array_module(t)
+        if t.dtype.kind == "i" and c > np.iinfo(t.dtype).max:  # every label is below c
+            wrong = n and xp.minimum.reduce(t) < 0
+        else:
+            unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t
+            wrong = n and xp.maximum.reduce(unsigned) >= c
+        if wrong:
             bad = t[(t < 0) | (t >= c)][0]
             raise ValueError(
                 f"{name}: label {bad} is out of range for {c} classes (labels must be in "

@@ -12,13 +12,17 @@ NumPy 2.4, float32):
   runs its reduction loop once per row, about 40 ns a row; taking the maximum column by
   column (``np.maximum(x[:, 0], x[:, 1])``, then the next column) makes a handful of calls
   instead and is 4-8x faster on a few hundred rows of 2-4 classes. A maximum does not round,
-  so the order of comparisons does not change the result; NaN propagates both ways.
+  so the order of comparisons does not change the result. NaN propagates both ways, but not
+  always with the same bits: NumPy's reduction turns a NaN in the first column into its
+  default NaN, the column-by-column form keeps that NaN's sign and payload (IEEE 754 leaves
+  both unspecified; every other element is the same bit for bit).
 - ``x[rows, labels]`` with ``rows = np.arange(n)`` (the sparse cross-entropy's pick, read and
   written): indexing with two arrays costs about 2 us on 300 rows; the flat positions
   ``rows * C + labels``, computed once per step, read the flat array in 0.6 us, and
   ``np.put`` writes them, whatever the array's layout, in 1.5 us. Only where a guard at the
-  top of the replay has checked ``0 <= labels < C`` (the losses' label check), since a flat
-  position would not raise for a label out of range.
+  top of the replay has checked ``0 <= labels < C`` (the losses' label check) and nothing in
+  the step changes the labels, since a flat position would not raise for a label out of
+  range.
 
 Sums are left alone: their order of additions is NumPy's and changes the rounding.
 """
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_np.compiler.effects import writes
 from tinygrad_np.compiler.recording import Op
 from tinygrad_np.compiler.tracer import Traced
 
@@ -86,7 +91,7 @@ class Faster:
         if type(x) is not Traced or not _real(x.array) or type(op.results[0]) is not Traced:
             return None
         a = x.array
-        if type(s) not in (int, float) or a.dtype.kind != "f":
+        if type(s) not in (int, float) or a.dtype.kind != "f" or a.size == 0:
             return None
         if op.results[0].array.dtype != a.dtype or not (a.flags.c_contiguous
                                                         or a.flags.f_contiguous):  # fmt: skip
@@ -158,7 +163,8 @@ class Faster:
             offsets = self.constant(("rows", n, classes), np.arange(n) * classes,
                                     f"rows_times_{classes}", made)  # fmt: skip
             self.flat[key] = self.w.unique(f"{self.w.expr(labels)}_flat")
-            lines.append(f"{self.flat[key]} = np.add({offsets}, {self.w.expr(labels)})")
+            lines.append(f"{self.flat[key]} = np.add({offsets}, {self.w.expr(labels)}, "
+                         "dtype=np.intp)")  # fmt: skip
         if op.kind == "getitem":  # reshape(-1) is a view here; a copy would read the same
             return lines + [self.w._assign(op, f"{self.w.expr(a)}.reshape(-1)[{self.flat[key]}]")]
         # np.put writes through any layout (a write into a copy would be lost silently)
@@ -169,10 +175,12 @@ class Faster:
 
         The losses check labels with one reduction, ``np.maximum.reduce(labels viewed as
         unsigned) >= c`` (a negative label is huge unsigned); a replay goes on only when that
-        is False, so the labels it goes on with are in range.
+        is False, so the labels it goes on with are in range, provided nothing in the step
+        changes them afterwards.
         """
         if self._bounds is None:
             self._bounds = {}
+            ops = self.w.plan.prologue + self.w.plan.body
             made = {v.index: op for op in self.w.plan.prologue for v in op.results}
             for guard in self.w.plan.prologue:
                 if guard.kind != "guard" or guard.expected is not False:
@@ -188,8 +196,14 @@ class Faster:
                     continue
                 u = reduce.args[0]
                 labels = _signed_source(made.get(getattr(u, "index", None)), u)
-                if labels is not None and labels.array.ndim == 1:
-                    self._bounds[labels.index] = c
+                if labels is None or labels.array.ndim != 1:
+                    continue
+                bits = 8 * labels.array.dtype.itemsize
+                if labels.array.dtype.kind == "i" and c > 2 ** (bits - 1):
+                    continue  # a negative label viewed unsigned could pass as < c
+                if any(labels.storage in writes(op) for op in ops):
+                    continue  # changed in the step: the check at the top no longer holds
+                self._bounds[labels.index] = c
         return self._bounds
 
 

@@ -258,6 +258,8 @@ class Recording:
                            compute)  # fmt: skip
 
     def refuse(self, message: str, compute: Any = None) -> Any:
+        """Stop logging: this call is not compiled. ``compute()`` gives the real value a
+        caller returns in place of a recorded one."""
         if self.closed:
             raise JitError(f"{message}; and the recording this value came from has ended")
         if self.logging:  # the call goes on eagerly; strict raises when it ends (``record``)

@@ -245,9 +245,9 @@ def jit(fn: Callable | None = None, *, strict: bool = False, cache_size: int = 8
 
     The step may call models, losses, ``backward()`` and ``optimizer.step()``. A call with
     a new signature runs eagerly and records every array operation; later calls replay the
-    generated NumPy code (``step.source()``), bit for bit what the eager step computes.
-    ``strict=True`` raises ``JitError`` where the default runs the step eagerly with a
-    ``JitWarning``. See docs/jit.md.
+    generated NumPy code (``step.source()``), bit for bit what the eager step computes (a
+    NaN's own sign and payload aside). ``strict=True`` raises ``JitError`` where the default
+    runs the step eagerly with a ``JitWarning``, once the call is done. See docs/jit.md.
     """
     if fn is None:
         return functools.partial(jit, strict=strict, cache_size=cache_size)

@@ -226,7 +226,8 @@ class Namespace:
         if isinstance(target, type) or not callable(target):
             if type(target).__name__ == "module":
                 if name == "random":  # draws a replay would not repeat in order
-                    return self._rec.refuse(f"np.{name} through the array seam")
+                    return self._rec.refuse(f"np.{name} through the array seam",
+                                            lambda: target)  # fmt: skip
                 return Namespace(self._rec, target)  # np.linalg, np.lib.stride_tricks, ...
             return target  # dtypes, errstate, constants such as np.pi and np.newaxis
         return _Function(self._rec, target)
@@ -346,5 +347,6 @@ class RecordingGenerator:
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._generator, name)
         if not callable(value) or name.startswith("_") or name in ("spawn", "bit_generator"):
-            return self._rec.refuse(f"the library generator's .{name} inside a compiled step")
+            return self._rec.refuse(f"the library generator's .{name} inside a compiled step",
+                                    lambda: value)  # fmt: skip
         return lambda *args, **kwargs: self._rec.call("rng", name, args, kwargs)
