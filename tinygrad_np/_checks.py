@@ -76,9 +76,10 @@ def check_class_targets(name: str, x: Any, target: Any) -> Any:
             raise ValueError(f"{name}: {t.shape[0]} labels for {n} rows of input {x.shape}")
         # A wrong label must not wrap around. Viewed as unsigned, a negative label is huge, so
         # one reduction checks both ends (ufunc reduce skips ndarray.max's Python wrapper),
-        # unless c is beyond the dtype's positive range (int8 labels, 200 classes).
+        # unless c is beyond the dtype's positive range (int8 labels, 200 classes). tg.jit
+        # recognises this check as proof of the range (compiler/faster.py, Faster.bounds).
         xp = array_module(t)
-        if t.dtype.kind == "i" and c > np.iinfo(t.dtype).max:  # every label is below c
+        if t.dtype.kind == "i" and c >= 1 << (8 * t.dtype.itemsize - 1):  # every label < c
             wrong = n and xp.minimum.reduce(t) < 0
         else:
             unsigned = t.view(t.dtype.str.replace("i", "u")) if t.dtype.kind == "i" else t

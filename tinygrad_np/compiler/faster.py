@@ -39,6 +39,7 @@ from tinygrad_np.compiler.tracer import Traced
 
 if TYPE_CHECKING:
     from tinygrad_np.compiler.codegen import Writer
+    from tinygrad_np.compiler.program import Plan
 
 EXTREMA = (np.maximum, np.minimum)
 # Column by column pays where the rows are many and the columns few (measured: 300 x 3 and
@@ -54,7 +55,7 @@ class Faster:
         self.constants: dict[tuple, str] = {}  # what a constant holds -> its name
         self.made: list[str] = []  # how each constant was made, for the source's comment
         self.flat: dict[tuple, str] = {}  # (labels, classes) -> name of the flat positions
-        self._bounds: dict[int, int] | None = None
+        self.bounds = checked_labels(w.plan)
 
     def op(self, op: Op, out: str | None) -> list[str] | None:
         """The lines of a faster exact form of ``op``, or None to write it as recorded."""
@@ -150,7 +151,7 @@ class Faster:
         if not (type(r) is np.ndarray and r.dtype.kind in "iu" and r.shape == (n,)
                 and np.array_equal(r, np.arange(n))):  # fmt: skip
             return None
-        bound = self.bounds().get(labels.index)
+        bound = self.bounds.get(labels.index)
         if bound is None or bound > classes or labels.array.shape != (n,):
             return None
         if op.kind == "getitem" and (len(op.results) != 1 or type(op.results[0]) is not Traced
@@ -170,41 +171,41 @@ class Faster:
         # np.put writes through any layout (a write into a copy would be lost silently)
         return lines + [f"np.put({self.w.expr(a)}, {self.flat[key]}, {self.w.expr(op.args[2])})"]
 
-    def bounds(self) -> dict[int, int]:
-        """Integer arrays a guard at the top proves to lie in [0, c): value index -> c.
 
-        The losses check labels with one reduction, ``np.maximum.reduce(labels viewed as
-        unsigned) >= c`` (a negative label is huge unsigned); a replay goes on only when that
-        is False, so the labels it goes on with are in range, provided nothing in the step
-        changes them afterwards.
-        """
-        if self._bounds is None:
-            self._bounds = {}
-            ops = self.w.plan.prologue + self.w.plan.body
-            made = {v.index: op for op in self.w.plan.prologue for v in op.results}
-            for guard in self.w.plan.prologue:
-                if guard.kind != "guard" or guard.expected is not False:
-                    continue
-                test = made.get(getattr(guard.args[0], "index", None))
-                if test is None or test.kind != "binop" or test.target != ">=":
-                    continue
-                top, c = test.args
-                reduce = made.get(getattr(top, "index", None))
-                if (reduce is None or reduce.kind != "func" or type(c) is not int
-                        or reduce.target != np.maximum.reduce or reduce.kwargs
-                        or len(reduce.args) != 1):  # fmt: skip
-                    continue
-                u = reduce.args[0]
-                labels = _signed_source(made.get(getattr(u, "index", None)), u)
-                if labels is None or labels.array.ndim != 1:
-                    continue
-                bits = 8 * labels.array.dtype.itemsize
-                if labels.array.dtype.kind == "i" and c > 2 ** (bits - 1):
-                    continue  # a negative label viewed unsigned could pass as < c
-                if any(labels.storage in writes(op) for op in ops):
-                    continue  # changed in the step: the check at the top no longer holds
-                self._bounds[labels.index] = c
-        return self._bounds
+def checked_labels(plan: Plan) -> dict[int, int]:
+    """Integer arrays a guard at the top proves to lie in [0, c): value index -> c.
+
+    The losses check labels with one reduction (``_checks.check_class_targets``),
+    ``np.maximum.reduce(labels viewed as unsigned) >= c`` (a negative label is huge unsigned);
+    a replay goes on only when that is False, so the labels it goes on with are in range,
+    provided nothing in the step changes them afterwards.
+    """
+    bounds: dict[int, int] = {}
+    ops = plan.prologue + plan.body
+    made = {v.index: op for op in plan.prologue for v in op.results}
+    for guard in plan.prologue:
+        if guard.kind != "guard" or guard.expected is not False:
+            continue
+        test = made.get(getattr(guard.args[0], "index", None))
+        if test is None or test.kind != "binop" or test.target != ">=":
+            continue
+        top, c = test.args
+        reduce = made.get(getattr(top, "index", None))
+        if (reduce is None or reduce.kind != "func" or type(c) is not int
+                or reduce.target != np.maximum.reduce or reduce.kwargs
+                or len(reduce.args) != 1):  # fmt: skip
+            continue
+        u = reduce.args[0]
+        labels = _signed_source(made.get(getattr(u, "index", None)), u)
+        if labels is None or labels.array.ndim != 1:
+            continue
+        bits = 8 * labels.array.dtype.itemsize
+        if labels.array.dtype.kind == "i" and c > 2 ** (bits - 1):
+            continue  # a negative label viewed unsigned could pass as < c
+        if any(labels.storage in writes(op) for op in ops):
+            continue  # changed in the step: the check at the top no longer holds
+        bounds[labels.index] = c
+    return bounds
 
 
 def _signed_source(view: Op | None, u: Any) -> Traced | None:
